@@ -1,0 +1,23 @@
+"""What the store, its accounts and its mailboxes share: executor, blobs, bus, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from buzon.storage.bus import LocalBus
+from buzon.storage.sqlite import txn
+from buzon.storage.sqlite.blobs import BlobStore
+from buzon.storage.sqlite.executor import DbExecutor
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    executor: DbExecutor
+    blobs: BlobStore
+    bus: LocalBus
+    inline_limit: int
+
+    async def sweep(self) -> None:
+        """Remove files whose last reference was dropped (a write transaction: the lock)."""
+        blobs = self.blobs
+        await self.executor.write(lambda conn: txn.sweep_trash(conn, blobs), exclusive=True)

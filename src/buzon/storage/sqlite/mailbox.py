@@ -1,0 +1,504 @@
+"""`SqliteMailbox`: one mailbox's messages, flags, modseqs and changes.
+
+Each method is one job on the DB executor (one transaction), then, for writes, a
+`MailboxChanged` notice on the bus after commit. A handle names a mailbox row by id; if
+that mailbox was deleted (or became a placeholder) since, every method raises NotFound.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from buzon.mime import ParsedMessage, parse
+from buzon.storage.api import (
+    AppendRequest,
+    Changes,
+    CopyResult,
+    FlagOp,
+    MailboxChanged,
+    MailboxInfo,
+    MailboxStatus,
+    MessageFlags,
+    MessageMeta,
+    MetaItem,
+    ModSeq,
+    NoSelect,
+    NotFound,
+    ReadOnly,
+    Snapshot,
+    StorageError,
+    StoreResult,
+    Uid,
+)
+from buzon.storage.names import normalize_mailbox_name
+from buzon.storage.sqlite import flags as fl
+from buzon.storage.sqlite import txn
+from buzon.storage.sqlite.context import Backend
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An AppendRequest parsed and hashed off the loop, its file written if large."""
+
+    digest: bytes
+    data: bytes
+    inline: bool
+    structure: bytes
+    sysflags: int
+    keywords: list[str]
+    internal_date: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    result: CopyResult
+    notices: tuple[tuple[int, int], ...]  # (mailbox id, modseq) to publish
+    trashed: int = 0
+
+
+class SqliteMailbox:
+    """`Mailbox` on SQLite."""
+
+    def __init__(
+        self, backend: Backend, account: str, user_id: int, row: txn.MailboxRow, *, read_only: bool
+    ) -> None:
+        self._b = backend
+        self._account = account
+        self._user = user_id
+        self._id = row.id
+        self._info = row.info()
+        self._read_only = read_only
+
+    @property
+    def info(self) -> MailboxInfo:
+        return self._info
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    def _writable(self) -> None:
+        if self._read_only:
+            raise ReadOnly("mailbox is open read-only")
+
+    def _publish(self, notices: Sequence[tuple[int, int]]) -> None:
+        for mailbox_id, modseq in notices:
+            self._b.bus.publish(MailboxChanged(self._account, str(mailbox_id), ModSeq(modseq)))
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def status(self) -> MailboxStatus:
+        def job(conn: sqlite3.Connection) -> MailboxStatus:
+            return txn.status_of(conn, txn.mailbox_by_id(conn, self._id))
+
+        return await self._b.executor.read(job)
+
+    async def snapshot(self, *, claim_recent: bool) -> Snapshot:
+        """RFC 3501 §2.3.2: claiming \\Recent is one transaction, so two sessions never share."""
+        if claim_recent:
+            self._writable()  # RFC 3501 §6.3.2: EXAMINE must not take \Recent away
+
+        def job(conn: sqlite3.Connection) -> Snapshot:
+            mb = txn.mailbox_by_id(conn, self._id)
+            uids = txn.all_uids(conn, mb.id)
+            keywords = frozenset(
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT keyword FROM mailbox_keywords WHERE mailbox_id = ?", (mb.id,)
+                )
+            )
+            row = conn.execute(
+                "SELECT uid FROM messages WHERE mailbox_id = ? AND (sysflags & 1) = 0"
+                " ORDER BY uid LIMIT 1",
+                (mb.id,),
+            ).fetchone()
+            recent: tuple[Uid, ...] = ()
+            if claim_recent:
+                recent = tuple(uids[bisect.bisect_right(uids, mb.recent_mark) :])
+                if mb.recent_mark < mb.uidnext - 1:
+                    conn.execute(
+                        "UPDATE mailboxes SET recent_mark = ? WHERE id = ?",
+                        (mb.uidnext - 1, mb.id),
+                    )
+            return Snapshot(
+                uids=tuple(uids),
+                uidnext=Uid(mb.uidnext),
+                uidvalidity=mb.uidvalidity,
+                highest_modseq=ModSeq(mb.highest_modseq),
+                keywords=keywords,
+                first_unseen=None if row is None else Uid(row[0]),
+                recent=recent,
+            )
+
+        if claim_recent:
+            return await self._b.executor.write(job)
+        return await self._b.executor.read(job)
+
+    async def claim_recent(self, uids: Sequence[Uid]) -> tuple[Uid, ...]:
+        self._writable()
+
+        def job(conn: sqlite3.Connection) -> tuple[Uid, ...]:
+            mb = txn.mailbox_by_id(conn, self._id)
+            wanted = [u for u in uids if u > mb.recent_mark]
+            if not wanted:
+                return ()
+            claimed = tuple(
+                Uid(r[0])
+                for r in conn.execute(
+                    "SELECT uid FROM messages WHERE mailbox_id = ?"
+                    " AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid",
+                    (mb.id, txn.uid_json(wanted)),
+                )
+            )
+            if claimed:
+                conn.execute(
+                    "UPDATE mailboxes SET recent_mark = ? WHERE id = ?", (claimed[-1], mb.id)
+                )
+            return claimed
+
+        return await self._b.executor.write(job)
+
+    async def changes_since(self, modseq: ModSeq) -> Changes:
+        def job(conn: sqlite3.Connection) -> Changes:
+            mb = txn.mailbox_by_id(conn, self._id)
+            flag_sets = fl.FlagCache()
+            updated = tuple(
+                MessageFlags(Uid(uid), flag_sets(bits, kws), ModSeq(ms))
+                for uid, bits, kws, ms in sorted(
+                    conn.execute(
+                        # The planner would rather walk the primary key to skip a sort,
+                        # scanning the whole mailbox; a resync usually wants few rows.
+                        "SELECT uid, sysflags, keywords, modseq FROM messages"
+                        " INDEXED BY messages_modseq WHERE mailbox_id = ? AND modseq > ?",
+                        (mb.id, modseq),
+                    )
+                )
+            )
+            expunged = tuple(
+                Uid(r[0])
+                for r in conn.execute(
+                    "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+                    (mb.id, modseq),
+                )
+            )
+            return Changes(ModSeq(mb.highest_modseq), updated, expunged, Uid(mb.uidnext))
+
+        return await self._b.executor.read(job)
+
+    async def fetch_meta(
+        self, uids: Sequence[Uid], items: frozenset[MetaItem]
+    ) -> list[MessageMeta]:
+        """One query whatever the number of UIDs (see `txn.uid_clause`); no file is opened."""
+        want_date = MetaItem.INTERNAL_DATE in items
+        want_size = MetaItem.SIZE in items
+        want_structure = MetaItem.STRUCTURE in items
+        want_save = MetaItem.SAVE_DATE in items
+        # Only the columns asked for: building 200,000 unused strings is not free.
+        columns = ["m.uid", "m.sysflags", "m.keywords", "m.modseq"]
+        columns.append("m.internal_date" if want_date else "NULL")
+        columns.append("m.save_date" if want_save else "NULL")
+        columns.append("c.size" if want_size else "NULL")
+        columns.append("c.structure" if want_structure else "NULL")
+        source = (
+            "messages m JOIN contents c ON c.id = m.content_id"
+            if want_size or want_structure
+            else "messages m"
+        )
+        clause, params = txn.uid_clause("m.uid", uids)
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {source}"
+            f" WHERE m.mailbox_id = ? AND {clause} ORDER BY m.uid"
+        )
+        decode = txn.decode_date
+        loads = ParsedMessage.loads
+
+        def job(conn: sqlite3.Connection) -> list[MessageMeta]:
+            txn.mailbox_by_id(conn, self._id)
+            flag_sets = fl.FlagCache()
+            return [
+                MessageMeta(
+                    uid=uid,
+                    flags=flag_sets(bits, kws),
+                    modseq=modseq,
+                    internal_date=None if date is None else decode(date),
+                    size=size,
+                    structure=None if structure is None else loads(structure),
+                    save_date=None if saved is None else decode(saved),
+                )
+                for uid, bits, kws, modseq, date, saved, size, structure in conn.execute(
+                    sql, (self._id, *params)
+                )
+            ]
+
+        return await self._b.executor.read(job)
+
+    async def read_message(self, uid: Uid) -> bytes:
+        def job(conn: sqlite3.Connection) -> bytes:
+            txn.mailbox_by_id(conn, self._id)
+            row = conn.execute(
+                "SELECT c.sha256, c.inline FROM messages m JOIN contents c ON c.id = m.content_id"
+                " WHERE m.mailbox_id = ? AND m.uid = ?",
+                (self._id, uid),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no message with UID {uid}")
+            if row[1] is not None:
+                return bytes(row[1])
+            try:
+                return self._b.blobs.read(bytes(row[0]))
+            except FileNotFoundError:
+                # Expunged (and swept) by another session after our snapshot.
+                raise NotFound(f"message UID {uid} was expunged") from None
+
+        return await self._b.executor.read(job)
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _prepare(self, messages: Sequence[AppendRequest]) -> list[_Prepared]:
+        """Parse, hash and (for large messages) write the files: before the transaction."""
+        out: list[_Prepared] = []
+        for req in messages:
+            data = bytes(req.content)
+            digest = hashlib.sha256(data).digest()
+            inline = len(data) <= self._b.inline_limit
+            if not inline:
+                self._b.blobs.write(digest, data)
+            bits, keywords = fl.split_flags(req.flags)
+            date = req.internal_date if req.internal_date is not None else txn.now_utc()
+            out.append(
+                _Prepared(
+                    digest=digest,
+                    data=data,
+                    inline=inline,
+                    structure=parse(data).dumps(),
+                    sysflags=bits,
+                    keywords=keywords,
+                    internal_date=txn.encode_date(date),
+                )
+            )
+        return out
+
+    def _append_job(self, prepared: list[_Prepared], conn: sqlite3.Connection) -> _Written:
+        mb = txn.mailbox_by_id(conn, self._id)
+        save = txn.encode_date(txn.now_utc())
+        new: list[txn.NewMessage] = []
+        for p in prepared:
+            row = conn.execute("SELECT id FROM contents WHERE sha256 = ?", (p.digest,)).fetchone()
+            if row is not None:
+                content_id = int(row[0])
+                conn.execute(
+                    "UPDATE contents SET refcount = refcount + 1 WHERE id = ?", (content_id,)
+                )
+            else:
+                if not p.inline:
+                    # Under the write lock: a sweep may have removed a file we found present.
+                    self._b.blobs.ensure(p.digest, p.data)
+                cur = conn.execute(
+                    "INSERT INTO contents (sha256, size, inline, structure, refcount)"
+                    " VALUES (?, ?, ?, ?, 1)",
+                    (p.digest, len(p.data), p.data if p.inline else None, p.structure),
+                )
+                assert cur.lastrowid is not None
+                content_id = cur.lastrowid
+            new.append(
+                txn.NewMessage(
+                    content_id, len(p.data), p.sysflags, p.keywords, p.internal_date, save
+                )
+            )
+        uids, modseq = txn.insert_messages(conn, mb, new)
+        return _Written(CopyResult(mb.uidvalidity, (), tuple(uids)), ((mb.id, modseq),))
+
+    async def append(self, messages: Sequence[AppendRequest]) -> CopyResult:
+        """RFC 3502: the whole batch in one transaction; files are durable before commit."""
+        self._writable()
+        if not messages:
+            mb_status = await self.status()
+            return CopyResult(mb_status.uidvalidity, (), ())
+        prepared = await self._b.executor.io(partial(self._prepare, messages))
+        try:
+            written = await self._b.executor.write(partial(self._append_job, prepared))
+        except StorageError:
+            files = [p.digest for p in prepared if not p.inline]
+            if files:
+                with contextlib.suppress(StorageError):  # an orphan file costs only space
+                    await self._b.executor.write(
+                        partial(txn.sweep_candidates, blobs=self._b.blobs, digests=files),
+                        exclusive=True,
+                    )
+            raise
+        self._publish(written.notices)
+        return written.result
+
+    async def store_flags(
+        self,
+        uids: Sequence[Uid],
+        op: FlagOp,
+        flags: frozenset[str],
+        *,
+        unchanged_since: ModSeq | None = None,
+    ) -> StoreResult:
+        """RFC 7162 §3.1.3: the modseq moves only for messages whose flags really change."""
+        self._writable()
+        bits, raw_keywords = fl.split_flags(flags)
+
+        def job(conn: sqlite3.Connection) -> tuple[StoreResult, int | None]:
+            mb = txn.mailbox_by_id(conn, self._id)
+            cache: dict[str, str] = {}
+            spelled: dict[str, str] = {}
+            if op is FlagOp.REMOVE:
+                keywords = {fl.fold(k) for k in raw_keywords}
+            else:
+                canon = txn.canonical_keywords(conn, mb.id, raw_keywords, cache)
+                keywords = {fl.fold(k) for k in canon}
+                spelled = {fl.fold(k): k for k in canon}
+            modseq = mb.highest_modseq + 1
+            updated: list[MessageFlags] = []
+            modified: list[Uid] = []
+            changes: list[tuple[int, str, int, int, int]] = []
+            d_unseen = d_deleted = 0
+            for uid, old_bits, old_kw, old_ms in conn.execute(
+                "SELECT uid, sysflags, keywords, modseq FROM messages WHERE mailbox_id = ?"
+                " AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid",
+                (mb.id, txn.uid_json(uids)),
+            ).fetchall():
+                if unchanged_since is not None and old_ms > unchanged_since:
+                    modified.append(Uid(uid))
+                    continue
+                current = {fl.fold(k): k for k in fl.split_keywords(old_kw)}
+                if op is FlagOp.REPLACE:
+                    new_bits = bits
+                    new_kw = dict(spelled)
+                elif op is FlagOp.ADD:
+                    new_bits = old_bits | bits
+                    new_kw = {**spelled, **current}
+                else:
+                    new_bits = old_bits & ~bits
+                    new_kw = {f: k for f, k in current.items() if f not in keywords}
+                kw_text = fl.join_keywords(new_kw.values())
+                if new_bits == old_bits and kw_text == old_kw:
+                    updated.append(
+                        MessageFlags(Uid(uid), fl.to_flags(old_bits, old_kw), ModSeq(old_ms))
+                    )
+                    continue
+                changes.append((new_bits, kw_text, modseq, mb.id, uid))
+                d_unseen += bool(old_bits & fl.SEEN) - bool(new_bits & fl.SEEN)
+                d_deleted += bool(new_bits & fl.DELETED) - bool(old_bits & fl.DELETED)
+                updated.append(
+                    MessageFlags(Uid(uid), fl.to_flags(new_bits, kw_text), ModSeq(modseq))
+                )
+            if not changes:
+                return StoreResult(tuple(updated), tuple(modified)), None
+            conn.executemany(
+                "UPDATE messages SET sysflags = ?, keywords = ?, modseq = ?"
+                " WHERE mailbox_id = ? AND uid = ?",
+                changes,
+            )
+            conn.execute(
+                "UPDATE mailboxes SET highest_modseq = ?, unseen = unseen + ?,"
+                " deleted = deleted + ? WHERE id = ?",
+                (modseq, d_unseen, d_deleted, mb.id),
+            )
+            return StoreResult(tuple(updated), tuple(modified)), modseq
+
+        result, modseq = await self._b.executor.write(job)
+        if modseq is not None:
+            self._publish([(self._id, modseq)])
+        return result
+
+    async def expunge(self, uids: Sequence[Uid] | None = None) -> tuple[Uid, ...]:
+        """RFC 9051 §6.4.3 / RFC 4315 §2.1: remove \\Deleted messages (among `uids`)."""
+        self._writable()
+
+        def job(conn: sqlite3.Connection) -> _Written:
+            mb = txn.mailbox_by_id(conn, self._id)
+            if mb.deleted == 0:
+                return _Written(CopyResult(mb.uidvalidity, (), ()), ())
+            if uids is None:
+                rows = conn.execute(
+                    "SELECT uid FROM messages WHERE mailbox_id = ? AND (sysflags & 8) != 0",
+                    (mb.id,),
+                )
+            else:
+                rows = conn.execute(
+                    "SELECT uid FROM messages WHERE mailbox_id = ? AND (sysflags & 8) != 0"
+                    " AND uid IN (SELECT value FROM json_each(?))",
+                    (mb.id, txn.uid_json(uids)),
+                )
+            victims = [int(r[0]) for r in rows]
+            gone, modseq, trashed = txn.remove_messages(conn, mb, victims)
+            notices = ((mb.id, modseq),) if gone else ()
+            return _Written(CopyResult(mb.uidvalidity, tuple(gone), ()), notices, trashed)
+
+        written = await self._b.executor.write(job)
+        self._publish(written.notices)
+        if written.trashed:
+            await self._b.sweep()
+        return written.result.source_uids
+
+    def _copy_in(
+        self, conn: sqlite3.Connection, uids: Sequence[Uid], dest: str
+    ) -> tuple[txn.MailboxRow, list[Uid], CopyResult, tuple[int, int] | None]:
+        src = txn.mailbox_by_id(conn, self._id)
+        dst = txn.mailbox_by_name(conn, self._user, dest)
+        if dst is None:
+            raise NotFound(f"mailbox {dest!r} does not exist")
+        if not dst.selectable:
+            raise NoSelect(f"mailbox {dest!r} is not selectable")
+        rows = conn.execute(
+            "SELECT m.uid, m.content_id, c.size, m.sysflags, m.keywords, m.internal_date"
+            " FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.mailbox_id = ?"
+            " AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+            (src.id, txn.uid_json(uids)),
+        ).fetchall()
+        if not rows:
+            return src, [], CopyResult(dst.uidvalidity, (), ()), None
+        refs: Counter[int] = Counter(int(r[1]) for r in rows)
+        conn.executemany(
+            "UPDATE contents SET refcount = refcount + ? WHERE id = ?",
+            [(n, cid) for cid, n in refs.items()],
+        )
+        save = txn.encode_date(txn.now_utc())
+        new = [
+            txn.NewMessage(int(r[1]), int(r[2]), int(r[3]), fl.split_keywords(r[4]), r[5], save)
+            for r in rows
+        ]
+        dest_uids, modseq = txn.insert_messages(conn, dst, new)
+        source = [Uid(int(r[0])) for r in rows]
+        result = CopyResult(dst.uidvalidity, tuple(source), tuple(dest_uids))
+        return src, source, result, (dst.id, modseq)
+
+    async def copy(self, uids: Sequence[Uid], dest: str) -> CopyResult:
+        """RFC 9051 §6.4.7: flags and internal date kept; the bytes are shared, not copied."""
+        name = normalize_mailbox_name(dest)
+
+        def job(conn: sqlite3.Connection) -> _Written:
+            _, _, result, notice = self._copy_in(conn, uids, name)
+            return _Written(result, () if notice is None else (notice,))
+
+        written = await self._b.executor.write(job)
+        self._publish(written.notices)
+        return written.result
+
+    async def move(self, uids: Sequence[Uid], dest: str) -> CopyResult:
+        """RFC 6851 §3.3: copy and expunge in one transaction."""
+        self._writable()
+        name = normalize_mailbox_name(dest)
+
+        def job(conn: sqlite3.Connection) -> _Written:
+            src, source, result, notice = self._copy_in(conn, uids, name)
+            if notice is None:
+                return _Written(result, ())
+            src = txn.mailbox_by_id(conn, src.id)  # reload: dest may be this mailbox
+            _, modseq, trashed = txn.remove_messages(conn, src, source)
+            return _Written(result, (notice, (src.id, modseq)), trashed)
+
+        written = await self._b.executor.write(job)
+        self._publish(written.notices)
+        return written.result

@@ -1,0 +1,167 @@
+"""The SQLite schema as numbered migrations, applied in order at open.
+
+Theory of operation
+-------------------
+`MIGRATIONS[i]` brings the schema from version i to i + 1. `migrate` takes the write lock
+(BEGIN IMMEDIATE, so several processes opening the same data dir at once serialise),
+reads `schema_version`, applies the missing scripts and records the new version, all in
+one transaction. Never edit a released migration: append a new one.
+
+Tables (version 1):
+- `meta`: store-wide counters; `uidvalidity` is the last UIDVALIDITY handed out. It is
+  store-wide (stronger than per user) and seeded from the clock, so a name never gets a
+  UIDVALIDITY it had before, even across a user deleted and re-created.
+- `users`: name (exact, case-sensitive) and opaque secret.
+- `mailboxes`: one row per incarnation of a mailbox (AUTOINCREMENT: ids are never reused;
+  the id is the API's `mailbox_id`). `uidnext`, `highest_modseq`, `recent_mark` (highest
+  UID claimed as \\Recent) and the STATUS counters are updated in the same transaction as
+  the messages they describe.
+- `contents`: message bytes by SHA-256, shared by every message with that content and
+  reference counted. `inline` holds the bytes when small, else NULL and the bytes live in
+  blobs/ab/cd/<hex>. `structure` is `ParsedMessage.dumps()`.
+- `messages`: (mailbox_id, uid) primary key, WITHOUT ROWID; system flags as a bitmask,
+  keywords as one space-separated text (atoms never contain spaces), per-message modseq.
+- `expunged`: one row per expunged UID with the modseq of its expunge, kept forever so
+  `changes_since` is exact after any absence (RFC 7162 §3.2.10, VANISHED).
+- `mailbox_keywords`: every keyword ever set in a mailbox, in its first spelling (FLAGS).
+- `subscriptions`: names, independent of mailboxes (RFC 9051 §6.3.6: RENAME does not
+  update them).
+- `blob_trash`: content hashes whose last reference went away; their files are removed
+  after commit under the write lock, and at open after a crash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from buzon.storage.api import StorageError
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('uidvalidity', 0);
+
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        secret TEXT NOT NULL
+    );
+
+    CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        selectable INTEGER NOT NULL,
+        special_use TEXT NOT NULL DEFAULT '',
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        recent_mark INTEGER NOT NULL DEFAULT 0,
+        messages INTEGER NOT NULL DEFAULT 0,
+        unseen INTEGER NOT NULL DEFAULT 0,
+        deleted INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (user_id, name)
+    );
+
+    CREATE TABLE contents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256 BLOB NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        inline BLOB,
+        structure BLOB NOT NULL,
+        refcount INTEGER NOT NULL
+    );
+
+    CREATE TABLE messages (
+        mailbox_id INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        content_id INTEGER NOT NULL,
+        sysflags INTEGER NOT NULL,
+        keywords TEXT NOT NULL,
+        modseq INTEGER NOT NULL,
+        internal_date TEXT NOT NULL,
+        save_date TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);
+    CREATE INDEX messages_unseen ON messages (mailbox_id, uid) WHERE (sysflags & 1) = 0;
+
+    CREATE TABLE expunged (
+        mailbox_id INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        modseq INTEGER NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+    ) WITHOUT ROWID;
+    CREATE INDEX expunged_modseq ON expunged (mailbox_id, modseq);
+
+    CREATE TABLE mailbox_keywords (
+        mailbox_id INTEGER NOT NULL,
+        folded TEXT NOT NULL,
+        keyword TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, folded)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE subscriptions (
+        user_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (user_id, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE blob_trash (
+        sha256 BLOB PRIMARY KEY
+    ) WITHOUT ROWID;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (no triggers with inner ';')."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece
+        if sqlite3.complete_statement(buf + ";"):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+        else:
+            buf += ";"
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply missing migrations in one transaction; return the resulting version.
+
+    `conn` must be in autocommit mode (isolation_level=None). `executescript` is avoided
+    because it commits implicitly.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
+            )
+        for script in MIGRATIONS[version:]:
+            for stmt in _statements(script):
+                conn.execute(stmt)
+        if row is None:
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        else:
+            conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
