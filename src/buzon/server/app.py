@@ -1,0 +1,121 @@
+"""Wiring: settings → store, authenticator, TLS → listeners; run until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from argon2 import Parameters, Type
+
+from buzon.auth import Authenticator, FailureThrottle
+from buzon.config import Settings
+from buzon.server.context import ServerContext
+from buzon.server.listener import Bound, Endpoint, ImapServer
+from buzon.server.tls import load_or_create_tls
+from buzon.storage.api import DefaultMailbox, Store
+from buzon.storage.sqlite import SqliteStore
+
+log = logging.getLogger("buzon.server")
+
+
+def argon2_parameters(settings: Settings) -> Parameters:
+    """The argon2id cost the configuration asks for."""
+    auth = settings.auth
+    return Parameters(
+        type=Type.ID,
+        version=19,
+        salt_len=16,
+        hash_len=32,
+        time_cost=auth.argon2_time_cost,
+        memory_cost=auth.argon2_memory_kib,
+        parallelism=auth.argon2_parallelism,
+    )
+
+
+def default_mailboxes(settings: Settings) -> list[DefaultMailbox]:
+    """The special-use mailboxes of a new account (RFC 6154 §2), named as configured."""
+    names = settings.mailboxes
+    return [
+        DefaultMailbox(names.drafts, frozenset({"\\Drafts"})),
+        DefaultMailbox(names.sent, frozenset({"\\Sent"})),
+        DefaultMailbox(names.templates, frozenset()),
+        DefaultMailbox(names.trash, frozenset({"\\Trash"})),
+        DefaultMailbox(names.junk, frozenset({"\\Junk"})),
+        DefaultMailbox(names.archive, frozenset({"\\Archive"})),
+    ]
+
+
+async def open_store(settings: Settings) -> Store:
+    """The embedded store in the data directory, created on first use."""
+    return await SqliteStore.open(
+        settings.server.data_dir,
+        default_mailboxes=default_mailboxes(settings),
+        synchronous_full=settings.storage.synchronous_full,
+    )
+
+
+def build_context(settings: Settings, store: Store) -> ServerContext:
+    """The shared state of a server process, TLS material created if needed."""
+    tls = load_or_create_tls(settings.server.data_dir, settings.tls.cert, settings.tls.key)
+    if tls.generated:
+        log.info("generated a self-signed TLS certificate in %s", settings.server.data_dir / "tls")
+    log.info("TLS certificate SHA-256 fingerprint %s", tls.fingerprint_sha256)
+    authenticator = Authenticator(
+        store.get_user_secret,
+        cache_ttl=settings.auth.cache_ttl,
+        hash_params=argon2_parameters(settings),
+    )
+    return ServerContext(
+        settings=settings,
+        store=store,
+        authenticator=authenticator,
+        throttle=FailureThrottle(),
+        tls=tls,
+    )
+
+
+def endpoints(settings: Settings) -> list[Endpoint]:
+    """Listeners from the settings; a port of 0 disables that listener."""
+    result: list[Endpoint] = []
+    for host in settings.server.listen:
+        if settings.server.imap_port:
+            result.append(Endpoint(host, settings.server.imap_port, implicit_tls=False))
+        if settings.server.imaps_port:
+            result.append(Endpoint(host, settings.server.imaps_port, implicit_tls=True))
+    return result
+
+
+async def serve(
+    settings: Settings,
+    *,
+    prepare: Callable[[Store], Awaitable[None]] | None = None,
+    ready: Callable[[list[Bound]], None] | None = None,
+) -> None:
+    """Run the service until SIGTERM or SIGINT, then say BYE to every session."""
+    settings.server.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings)
+    try:
+        if prepare is not None:
+            await prepare(store)
+        ctx = build_context(settings, store)
+        server = ImapServer(ctx)
+        listeners = endpoints(settings)
+        if not listeners:
+            log.warning("no listener is enabled (both ports are 0)")
+        bound = await server.start(listeners)
+        if ready is not None:
+            ready(bound)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("shutting down")
+        await server.stop()
+    finally:
+        await store.close()
+    log.info("stopped")

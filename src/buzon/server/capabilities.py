@@ -1,0 +1,62 @@
+"""The capability list, built from what is implemented and configured, per state.
+
+RFC 9051 §7.2.2: the list depends on the session state and on TLS; a client must not rely
+on capabilities it saw before STARTTLS or before authentication.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from buzon.imap.words import Capability, CapabilityWord
+from buzon.server.session import State
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+# Extensions a client may turn on with ENABLE (RFC 5161 §3.1); they arrive with the
+# features that give them meaning.
+ENABLEABLE: frozenset[str] = frozenset()
+
+# Advertised in every state.
+_ALWAYS: tuple[Capability, ...] = (
+    Capability.IMAP4REV1,
+    Capability.LITERAL_PLUS,
+    Capability.SASL_IR,
+    Capability.ID,
+    Capability.ENABLE,
+)
+
+# Advertised once authenticated.
+_AUTHENTICATED: tuple[Capability, ...] = (
+    Capability.NAMESPACE,
+    Capability.CHILDREN,
+    Capability.SPECIAL_USE,
+    Capability.CREATE_SPECIAL_USE,
+    Capability.STATUS_SIZE,
+)
+
+# SASL mechanisms that send the password itself (RFC 4616 PLAIN, the LOGIN draft).
+_PLAINTEXT_MECHANISMS: tuple[Capability, ...] = (Capability.AUTH_PLAIN, Capability.AUTH_LOGIN)
+
+
+def plaintext_allowed(conn: Connection) -> bool:
+    """Whether LOGIN and the plaintext SASL mechanisms are allowed on this connection."""
+    return conn.session.plaintext_ok or conn.ctx.settings.auth.allow_plaintext
+
+
+def for_session(conn: Connection) -> tuple[CapabilityWord, ...]:
+    """The capabilities this connection has in its current state."""
+    session = conn.session
+    caps: list[CapabilityWord] = list(_ALWAYS)
+    if session.state is State.NOT_AUTHENTICATED:
+        if not session.secure and conn.ctx.tls is not None:
+            caps.append(Capability.STARTTLS)
+        if plaintext_allowed(conn):
+            caps.extend(_PLAINTEXT_MECHANISMS)
+        else:
+            # RFC 9051 §6.2.3: LOGIN is disabled until TLS is negotiated.
+            caps.append(Capability.LOGINDISABLED)
+    else:
+        caps.extend(_AUTHENTICATED)
+    return tuple(caps)

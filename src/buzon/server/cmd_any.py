@@ -1,0 +1,76 @@
+"""Commands valid in any state (RFC 9051 §6.1), ID (RFC 2971) and ENABLE (RFC 5161)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from buzon import __version__
+from buzon.imap import commands as c
+from buzon.imap.responses import CapabilityData, EnabledData, IdData, UntaggedStatus
+from buzon.imap.words import Status
+from buzon.server import capabilities
+from buzon.server.outcome import Ok
+from buzon.server.session import State
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+log = logging.getLogger("buzon.imap")
+
+# RFC 2971 §3.3: what the server says about itself.
+_SERVER_ID: tuple[tuple[str, str | None], ...] = (
+    ("name", "Buzon"),
+    ("version", __version__),
+    ("vendor", "Buzon project"),
+    ("support-url", "https://buzon.example/docs"),
+)
+
+
+async def handle_capability(conn: Connection, cmd: c.Capability) -> Ok:
+    """RFC 9051 §6.1.1."""
+    await conn.send(CapabilityData(capabilities.for_session(conn)))
+    return Ok()
+
+
+async def handle_noop(conn: Connection, cmd: c.Noop) -> Ok:
+    """RFC 9051 §6.1.2: does nothing; pending untagged updates are sent after it."""
+    return Ok()
+
+
+async def handle_logout(conn: Connection, cmd: c.Logout) -> Ok:
+    """RFC 9051 §6.1.3: BYE, then the tagged OK, then the server closes."""
+    await conn.send(UntaggedStatus(Status.BYE, "Logging out"))
+    conn.session.state = State.LOGOUT
+    return Ok()
+
+
+async def handle_id(conn: Connection, cmd: c.Id) -> Ok:
+    """RFC 2971 §3.1: note what the client says and say who we are."""
+    session = conn.session
+    if cmd.parameters is not None:
+        session.client_id = dict(cmd.parameters)
+        shown = " ".join(f"{k}={v!r}" for k, v in cmd.parameters)
+        log.info(
+            "session=%s user=%s peer=%s client id %s",
+            session.session_id,
+            session.user or "-",
+            session.peer,
+            shown,
+        )
+    await conn.send(IdData(_SERVER_ID))
+    return Ok()
+
+
+async def handle_enable(conn: Connection, cmd: c.Enable) -> Ok:
+    """RFC 5161 §3.1: answer ENABLED with what was newly enabled; ignore the unknown."""
+    session = conn.session
+    newly: list[str] = []
+    for name in cmd.capabilities:
+        word = name.upper()
+        canonical = next((e for e in capabilities.ENABLEABLE if e.upper() == word), None)
+        if canonical is not None and canonical not in session.enabled:
+            session.enabled.add(canonical)
+            newly.append(canonical)
+    await conn.send(EnabledData(tuple(newly)))
+    return Ok()

@@ -1,0 +1,138 @@
+"""Not-authenticated state: STARTTLS, LOGIN and AUTHENTICATE (RFC 9051 §6.2)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from typing import TYPE_CHECKING
+
+from buzon.auth import (
+    MAX_FAILURES_PER_CONNECTION,
+    Authenticated,
+    Challenge,
+    Failure,
+    Verify,
+    mechanism,
+)
+from buzon.imap import commands as c
+from buzon.imap.responses import CapabilityCode, Code, ContinuationData
+from buzon.imap.words import ResponseCode
+from buzon.server import capabilities
+from buzon.server.outcome import Bad, No, Ok
+from buzon.server.session import State
+from buzon.storage.api import NotFound
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+log = logging.getLogger("buzon.imap")
+
+# SASL exchanges are short; a client that needs more round trips is misbehaving.
+_MAX_SASL_STEPS = 10
+
+
+async def handle_starttls(conn: Connection, cmd: c.StartTLS) -> Ok:
+    """RFC 9051 §6.2.1: OK, then the handshake; the client's earlier bytes are dropped."""
+    tls = conn.ctx.tls
+    if conn.session.secure:
+        raise Bad("TLS is already active")
+    if tls is None:
+        raise Bad("TLS is not configured on this server")
+    context = tls.context
+
+    async def handshake() -> None:
+        await conn.start_tls(context)
+
+    return Ok("Begin TLS negotiation now", then=handshake)
+
+
+def _require_privacy(conn: Connection) -> None:
+    if not capabilities.plaintext_allowed(conn):
+        # RFC 9051 §6.2.3, RFC 5530 §3: PRIVACYREQUIRED
+        raise No(
+            "Plaintext authentication is disabled on unencrypted connections; use STARTTLS",
+            Code(ResponseCode.PRIVACYREQUIRED),
+        )
+
+
+async def handle_login(conn: Connection, cmd: c.Login) -> Ok:
+    """RFC 9051 §6.2.3."""
+    _require_privacy(conn)
+    return await _log_in(conn, cmd.username, cmd.password, "LOGIN")
+
+
+async def handle_authenticate(conn: Connection, cmd: c.Authenticate) -> Ok:
+    """RFC 9051 §6.2.2 with SASL-IR (RFC 4959); mechanisms from `buzon.auth.sasl`."""
+    mech = mechanism(cmd.mechanism)
+    if mech is None:
+        raise No(f"Unsupported authentication mechanism {cmd.mechanism}")
+    _require_privacy(conn)
+    step = mech.start(cmd.initial_response)
+    for _ in range(_MAX_SASL_STEPS):
+        match step:
+            case Challenge(data=data):
+                await conn.send(ContinuationData(data))
+                line = await conn.read_line()
+                if line == b"*":
+                    # RFC 9051 §6.2.2: the client cancels with "*"; the server answers BAD.
+                    raise Bad("Authentication cancelled")
+                try:
+                    decoded = base64.b64decode(line, validate=True)
+                except (binascii.Error, ValueError):
+                    raise Bad("Invalid base64 in the SASL response") from None
+                step = mech.step(decoded)
+            case Verify(authcid=user, password=password):
+                return await _log_in(conn, user, password, f"AUTHENTICATE {mech.name}")
+            case Authenticated(authcid=user):
+                return await _accept(conn, user, f"AUTHENTICATE {mech.name}")
+            case Failure(reason=reason):
+                await _fail(conn, reason, f"AUTHENTICATE {mech.name}")
+    raise Bad("Too many SASL round trips")
+
+
+async def _log_in(conn: Connection, user: str, password: str, how: str) -> Ok:
+    if not await conn.ctx.authenticator.verify(user, password):
+        await _fail(conn, f"wrong password or unknown user {user!r}", how)
+    return await _accept(conn, user, how)
+
+
+async def _fail(conn: Connection, reason: str, how: str) -> None:
+    """Delay, count, log and refuse; after too many failures say BYE."""
+    session = conn.session
+    session.auth_failures += 1
+    throttle = conn.ctx.throttle
+    throttle.record_failure(conn.address)
+    log.warning("session=%s peer=%s %s failed: %s", session.session_id, session.peer, how, reason)
+    delay = throttle.delay_for(conn.address, session.auth_failures)
+    if delay > 0:
+        await asyncio.sleep(delay)
+    if session.auth_failures >= MAX_FAILURES_PER_CONNECTION:
+        session.close_reason = "Too many authentication failures"
+    raise No("Authentication failed", Code(ResponseCode.AUTHENTICATIONFAILED))
+
+
+async def _accept(conn: Connection, user: str, how: str) -> Ok:
+    session = conn.session
+    conn.ctx.throttle.record_success(conn.address)
+    if not conn.claim_user_slot(user):
+        raise No("Too many connections for this user", Code(ResponseCode.LIMIT))
+    try:
+        account = await conn.ctx.store.open_account(user)
+    except NotFound:
+        conn.release_user_slot()
+        raise No("Authentication failed", Code(ResponseCode.AUTHENTICATIONFAILED)) from None
+    session.user = user
+    session.account = account
+    session.state = State.AUTHENTICATED
+    log.info(
+        "session=%s user=%s peer=%s logged in (%s%s)",
+        session.session_id,
+        user,
+        session.peer,
+        how,
+        ", TLS" if session.secure else "",
+    )
+    # RFC 9051 §6.2.3: the OK may carry the new capabilities, sparing a round trip.
+    return Ok("Logged in", CapabilityCode(capabilities.for_session(conn)))

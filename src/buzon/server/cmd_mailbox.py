@@ -1,0 +1,189 @@
+"""Mailbox commands of the authenticated state (RFC 9051 §6.3, RFC 5258, RFC 6154)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from buzon.imap import commands as c
+from buzon.imap.commands_values import ListReturn, ListSelect
+from buzon.imap.responses import (
+    ChildInfo,
+    Code,
+    ListData,
+    LsubData,
+    NamespaceData,
+    StatusData,
+    StatusValue,
+)
+from buzon.imap.words import MailboxAttr, ResponseCode, StatusItem
+from buzon.server.listing import ListRequest, list_mailboxes, list_subscribed
+from buzon.server.outcome import No, Ok
+from buzon.storage.api import DELIMITER, INBOX, Account, MailboxStatus, NotFound
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+# RFC 6154 §2 and RFC 8457: the special-use attributes CREATE accepts (USE (...)).
+SPECIAL_USE = frozenset(
+    str(a)
+    for a in (
+        MailboxAttr.ALL,
+        MailboxAttr.ARCHIVE,
+        MailboxAttr.DRAFTS,
+        MailboxAttr.FLAGGED,
+        MailboxAttr.JUNK,
+        MailboxAttr.SENT,
+        MailboxAttr.TRASH,
+        MailboxAttr.IMPORTANT,
+    )
+)
+
+
+def _account(conn: Connection) -> Account:
+    account = conn.session.account
+    assert account is not None, "the registry only admits authenticated sessions"
+    return account
+
+
+async def handle_create(conn: Connection, cmd: c.Create) -> Ok:
+    """RFC 9051 §6.3.4; CREATE-SPECIAL-USE (RFC 6154 §3)."""
+    # RFC 9051 §6.3.4: a trailing delimiter declares the intent to create children.
+    name = cmd.mailbox.removesuffix(DELIMITER) if cmd.mailbox != DELIMITER else cmd.mailbox
+    if name == INBOX:
+        raise No("INBOX always exists", Code(ResponseCode.ALREADYEXISTS))
+    uses: set[str] = set()
+    for attr in cmd.special_use:
+        canonical = next((u for u in SPECIAL_USE if u.lower() == attr.lower()), None)
+        if canonical is None:
+            # RFC 6154 §3: an unknown or unsupported use gets NO [USEATTR].
+            raise No(f"Unsupported special-use attribute {attr}", Code(ResponseCode.USEATTR))
+        uses.add(canonical)
+    await _account(conn).create_mailbox(name, special_use=frozenset(uses))
+    return Ok()
+
+
+async def handle_delete(conn: Connection, cmd: c.Delete) -> Ok:
+    """RFC 9051 §6.3.5: INBOX cannot be deleted; parents with children become \\Noselect."""
+    if cmd.mailbox == INBOX:
+        raise No("INBOX cannot be deleted", Code(ResponseCode.CANNOT))
+    await _account(conn).delete_mailbox(cmd.mailbox)
+    return Ok()
+
+
+async def handle_rename(conn: Connection, cmd: c.Rename) -> Ok:
+    """RFC 9051 §6.3.6: children move along; renaming INBOX moves its messages."""
+    if cmd.new_name == INBOX:
+        raise No("INBOX already exists", Code(ResponseCode.ALREADYEXISTS))
+    await _account(conn).rename_mailbox(cmd.mailbox, cmd.new_name)
+    return Ok()
+
+
+async def handle_subscribe(conn: Connection, cmd: c.Subscribe) -> Ok:
+    """RFC 9051 §6.3.7: the name need not exist (RFC 3501 §6.3.6 allows either)."""
+    await _account(conn).subscribe(cmd.mailbox)
+    return Ok()
+
+
+async def handle_unsubscribe(conn: Connection, cmd: c.Unsubscribe) -> Ok:
+    """RFC 9051 §6.3.8."""
+    await _account(conn).unsubscribe(cmd.mailbox)
+    return Ok()
+
+
+async def handle_namespace(conn: Connection, cmd: c.Namespace) -> Ok:
+    """RFC 2342 §5: one personal namespace with no prefix, delimiter "/"."""
+    await conn.send(NamespaceData(personal=(("", DELIMITER),), other=None, shared=None))
+    return Ok()
+
+
+async def handle_list(conn: Connection, cmd: c.List) -> Ok:
+    """RFC 9051 §6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS)."""
+    account = _account(conn)
+    if not cmd.selection and len(cmd.patterns) == 1 and cmd.patterns[0] == "":
+        # RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
+        await conn.send(
+            ListData(
+                (MailboxAttr.NOSELECT,),
+                DELIMITER,
+                cmd.reference.split(DELIMITER)[0] if cmd.reference else "",
+            )
+        )
+        return Ok()
+    request = ListRequest(
+        reference=cmd.reference,
+        patterns=cmd.patterns,
+        select_subscribed=ListSelect.SUBSCRIBED in cmd.selection,
+        recursive_match=ListSelect.RECURSIVEMATCH in cmd.selection,
+        select_special_use=ListSelect.SPECIAL_USE in cmd.selection,
+        return_subscribed=ListReturn.SUBSCRIBED in cmd.return_options,
+    )
+    mailboxes = await account.list_mailboxes()
+    subscriptions = await account.subscriptions()
+    for entry in list_mailboxes(mailboxes, subscriptions, request):
+        extended = (ChildInfo(),) if entry.child_subscribed else ()
+        await conn.send(ListData(entry.attributes, DELIMITER, entry.name, extended))
+        if (
+            cmd.status_items
+            and MailboxAttr.NOSELECT not in entry.attributes
+            and (MailboxAttr.NONEXISTENT not in entry.attributes)
+        ):
+            # RFC 5819 §2: STATUS for each selectable mailbox listed, right after it.
+            try:
+                status = await account.mailbox_status(entry.name)
+            except NotFound:
+                continue
+            await conn.send(
+                StatusData(entry.name, _status_values(status, cmd.status_items, conn, entry.name))
+            )
+    return Ok()
+
+
+async def handle_lsub(conn: Connection, cmd: c.Lsub) -> Ok:
+    """RFC 3501 §6.3.9 (kept by RFC 9051 as deprecated)."""
+    account = _account(conn)
+    if cmd.pattern == "":
+        await conn.send(LsubData((MailboxAttr.NOSELECT,), DELIMITER, ""))
+        return Ok()
+    mailboxes = await account.list_mailboxes()
+    subscriptions = await account.subscriptions()
+    for entry in list_subscribed(mailboxes, subscriptions, cmd.reference, cmd.pattern):
+        await conn.send(LsubData(entry.attributes, DELIMITER, entry.name))
+    return Ok()
+
+
+async def handle_status(conn: Connection, cmd: c.Status) -> Ok:
+    """RFC 9051 §6.3.11 with SIZE (RFC 8438)."""
+    status = await _account(conn).mailbox_status(cmd.mailbox)
+    await conn.send(StatusData(cmd.mailbox, _status_values(status, cmd.items, conn, cmd.mailbox)))
+    return Ok()
+
+
+def _status_values(
+    status: MailboxStatus, items: tuple[StatusItem, ...], conn: Connection, name: str
+) -> tuple[tuple[StatusItem, StatusValue], ...]:
+    values: list[tuple[StatusItem, StatusValue]] = []
+    for item in items:
+        value: StatusValue
+        match item:
+            case StatusItem.MESSAGES:
+                value = status.messages
+            case StatusItem.RECENT:
+                value = status.recent
+            case StatusItem.UIDNEXT:
+                value = status.uidnext
+            case StatusItem.UIDVALIDITY:
+                value = status.uidvalidity
+            case StatusItem.UNSEEN:
+                value = status.unseen
+            case StatusItem.DELETED:
+                value = status.deleted
+            case StatusItem.SIZE:
+                value = status.size
+            case StatusItem.HIGHESTMODSEQ:
+                value = status.highest_modseq
+            case StatusItem.APPENDLIMIT:
+                value = conn.ctx.settings.limits.max_literal
+            case _:
+                continue
+        values.append((item, value))
+    return tuple(values)

@@ -1,0 +1,483 @@
+"""One client connection: transport callbacks, the read loop, dispatch and writing.
+
+Theory of operation
+-------------------
+`ImapProtocol` is a plain asyncio `Protocol`: every byte the transport delivers goes
+straight into the sans-I/O `CommandReader`, and a per-connection task (`Connection.run`)
+pulls typed events out of it. Keeping the bytes in the reader (not in an asyncio
+`StreamReader`) is what makes STARTTLS safe: before the TLS handshake the reader's buffer is
+dropped and bytes arriving meanwhile are ignored, so a command injected in plaintext after
+STARTTLS is never executed (RFC 9051 §6.2.1, the classic STARTTLS injection).
+
+Back-pressure: reading pauses while a command is being executed and more than
+`_PAUSE_AFTER` bytes wait in the reader, and resumes when the loop asks for more data.
+Writing awaits `drain()` when the transport's buffer is above its high-water mark.
+
+The loop is deliberately short: wait for an event, answer continuations and parse errors,
+dispatch commands through the table in `registry.py`, and map every outcome to a response
+in one place (`_execute`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Iterable
+from typing import cast
+
+from buzon.imap.encoder import encode, encode_chunks
+from buzon.imap.reader import (
+    BadCommand,
+    CommandReader,
+    Eof,
+    NeedContinuation,
+    NeedData,
+    ProtocolViolation,
+    RawLine,
+    ReaderLimits,
+)
+from buzon.imap.responses import (
+    CapabilityCode,
+    Code,
+    Continuation,
+    Response,
+    Tagged,
+    UntaggedStatus,
+)
+from buzon.imap.words import ResponseCode, Status
+from buzon.server import capabilities, trace
+from buzon.server.context import ServerContext
+from buzon.server.errors import storage_refusal
+from buzon.server.outcome import Bad, Bye, No, Refusal
+from buzon.server.registry import lookup
+from buzon.server.session import Session, State
+from buzon.storage.api import StorageError
+
+log = logging.getLogger("buzon.imap")
+
+_PAUSE_AFTER = 256 * 1024
+_MAX_BAD_BEFORE_VALID = 3
+# Literals a client may send before it has logged in: enough for LOGIN and AUTHENTICATE.
+_MAX_UNAUTHENTICATED_LITERAL = 16 * 1024
+_REFUSALS_NOT_ERRORS = frozenset({"BADCHARSET", "USEATTR"})
+
+
+class ConnectionClosed(Exception):
+    """The peer went away, or the connection is being torn down."""
+
+
+class _Shutdown(Exception):
+    """The server is stopping; the session gets BYE."""
+
+
+class ImapProtocol(asyncio.Protocol):
+    """Feeds transport bytes into the connection's reader."""
+
+    def __init__(self, ctx: ServerContext, *, implicit_tls: bool) -> None:
+        self._ctx = ctx
+        self._implicit_tls = implicit_tls
+        self.connection: Connection | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement the interface without subclassing asyncio.Transport.
+        stream = cast(asyncio.Transport, transport)
+        self.connection = Connection(self._ctx, stream, secure=self._implicit_tls)
+        self.connection.start()
+
+    def data_received(self, data: bytes) -> None:
+        if self.connection is not None:
+            self.connection.feed(data)
+
+    def eof_received(self) -> bool | None:
+        if self.connection is not None:
+            self.connection.feed_eof()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.connection is not None:
+            self.connection.lost()
+
+    def pause_writing(self) -> None:
+        if self.connection is not None:
+            self.connection.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.connection is not None:
+            self.connection.resume_writing()
+
+
+class Connection:
+    """The session loop of one connection; handlers talk to the client through it."""
+
+    def __init__(self, ctx: ServerContext, transport: asyncio.Transport, *, secure: bool) -> None:
+        self.ctx = ctx
+        self.transport = transport
+        peername = transport.get_extra_info("peername")
+        host = str(peername[0]) if peername else "unknown"
+        port = int(peername[1]) if peername else 0
+        self.address = host
+        self.session = Session(peer=f"{host}:{port}", secure=secure, loopback=_is_loopback(host))
+        limits = ctx.settings.limits
+        self.reader = CommandReader(
+            ReaderLimits(
+                max_line=limits.max_line,
+                max_literal=limits.max_literal,
+                max_nonsync_literal=limits.max_literal,
+                max_command=limits.max_command,
+                max_depth=limits.max_depth,
+            )
+        )
+        self._data_ready = asyncio.Event()
+        self._eof = False
+        self._closed = False
+        self._ignore_input = False
+        self._reading_paused = False
+        self._fed = 0
+        self._write_ready = asyncio.Event()
+        self._write_ready.set()
+        self._shutdown = False
+        self._task: asyncio.Task[None] | None = None
+        self._counted_user: str | None = None
+
+    # --- transport side ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run())
+        self.ctx.connections.add(self)
+
+    def feed(self, data: bytes) -> None:
+        if self._ignore_input:
+            return
+        self.reader.receive_data(data)
+        self._fed += len(data)
+        if self._fed > _PAUSE_AFTER and not self._reading_paused:
+            self._reading_paused = True
+            self.transport.pause_reading()
+        self._data_ready.set()
+
+    def feed_eof(self) -> None:
+        self._eof = True
+        self._data_ready.set()
+
+    def lost(self) -> None:
+        self._closed = True
+        self._eof = True
+        self._data_ready.set()
+        self._write_ready.set()
+
+    def pause_writing(self) -> None:
+        self._write_ready.clear()
+
+    def resume_writing(self) -> None:
+        self._write_ready.set()
+
+    def request_shutdown(self) -> None:
+        """Ask the session to say BYE and close once its current command is done."""
+        self._shutdown = True
+        self._data_ready.set()
+
+    async def wait_closed(self) -> None:
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    # --- writing -------------------------------------------------------------------------
+
+    async def send(self, response: Response) -> None:
+        """Write one response, streaming large literals."""
+        if self._closed:
+            raise ConnectionClosed
+        utf8 = "UTF8=ACCEPT" in self.session.enabled
+        debug = self.ctx.settings.server.debug
+        if trace.is_large(response):
+            for chunk in encode_chunks(response, utf8=utf8):
+                await self._write(chunk)
+            if debug:
+                trace.outbound(self.session, response)
+            return
+        data = encode(response, utf8=utf8)
+        if debug:
+            trace.outbound_bytes(self.session, data)
+        await self._write(data)
+
+    async def send_all(self, responses: Iterable[Response]) -> None:
+        for response in responses:
+            await self.send(response)
+
+    async def _write(self, data: bytes | memoryview) -> None:
+        if self._closed:
+            raise ConnectionClosed
+        self.transport.write(data)
+        if not self._write_ready.is_set():
+            await self._write_ready.wait()
+            if self._closed:
+                raise ConnectionClosed
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _timeout(self) -> float:
+        limits = self.ctx.settings.limits
+        if self.session.state is State.NOT_AUTHENTICATED:
+            return limits.unauthenticated_timeout
+        return limits.idle_timeout
+
+    async def _next_event(self) -> BadCommand | NeedContinuation | RawLine | Eof | object:
+        while True:
+            if self._shutdown:
+                raise _Shutdown
+            event = self.reader.next_event()
+            if not isinstance(event, NeedData):
+                return event
+            self._fed = 0
+            if self._reading_paused and not self._closed:
+                self._reading_paused = False
+                self.transport.resume_reading()
+            if self._eof:
+                return Eof()
+            self._data_ready.clear()
+            try:
+                await asyncio.wait_for(self._data_ready.wait(), self._timeout())
+            except TimeoutError:
+                raise Bye("Autologout; idle for too long") from None
+
+    async def read_line(self) -> bytes:
+        """One raw client line (SASL responses, IDLE's DONE), without its CRLF."""
+        self.reader.line_mode = True
+        try:
+            event = await self._next_event()
+        finally:
+            self.reader.line_mode = False
+        if isinstance(event, RawLine):
+            if self.ctx.settings.server.debug:
+                trace.inbound_hidden(self.session, "client line")
+            return event.line
+        if isinstance(event, Eof):
+            raise ConnectionClosed
+        raise ProtocolViolation(f"expected a line, got {type(event).__name__}")
+
+    # --- TLS -----------------------------------------------------------------------------
+
+    async def start_tls(self, context: ssl.SSLContext) -> None:
+        """Upgrade the transport after the tagged OK of STARTTLS (RFC 9051 §6.2.1)."""
+        self._ignore_input = True
+        dropped = self.reader.discard_buffered()
+        if dropped:
+            log.warning(
+                "session=%s peer=%s discarded %d bytes sent before the TLS handshake",
+                self.session.session_id,
+                self.session.peer,
+                dropped,
+            )
+        loop = asyncio.get_running_loop()
+        protocol = self.transport.get_protocol()
+        new_transport = await loop.start_tls(
+            self.transport, protocol, context, server_side=True, ssl_handshake_timeout=30.0
+        )
+        if new_transport is None:
+            raise ConnectionClosed
+        self.transport = new_transport
+        self._ignore_input = False
+        self.session.secure = True
+
+    # --- the loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        session = self.session
+        log.info(
+            "session=%s peer=%s connected%s",
+            session.session_id,
+            session.peer,
+            " (TLS)" if session.secure else "",
+        )
+        try:
+            if not self._admit():
+                return
+            await self.send(
+                UntaggedStatus(
+                    Status.OK, "Buzon ready.", CapabilityCode(capabilities.for_session(self))
+                )
+            )
+            while session.state is not State.LOGOUT:
+                try:
+                    event = await self._next_event()
+                    await self._handle_event(event)
+                except Bye as bye:
+                    await self.send(UntaggedStatus(Status.BYE, bye.text, bye.code))
+                    break
+                except _Shutdown:
+                    await self.send(UntaggedStatus(Status.BYE, "Server shutting down"))
+                    break
+                except ProtocolViolation as exc:
+                    await self.send(UntaggedStatus(Status.BYE, f"Protocol error: {exc}"))
+                    break
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("session=%s peer=%s crashed", session.session_id, session.peer)
+        finally:
+            self._release()
+            if not self._closed:
+                self.transport.close()
+            log.info(
+                "session=%s user=%s peer=%s disconnected",
+                session.session_id,
+                session.user or "-",
+                session.peer,
+            )
+
+    def _admit(self) -> bool:
+        counts = self.ctx.counts
+        limits = self.ctx.settings.limits
+        if counts.total >= limits.max_connections:
+            self.transport.write(b"* BYE [UNAVAILABLE] Too many connections, try later\r\n")
+            return False
+        if counts.per_address[self.address] >= limits.max_connections_per_address:
+            self.transport.write(b"* BYE [UNAVAILABLE] Too many connections from your address\r\n")
+            return False
+        counts.total += 1
+        counts.per_address[self.address] += 1
+        self._admitted = True
+        return True
+
+    def _release(self) -> None:
+        self.ctx.connections.discard(self)
+        if getattr(self, "_admitted", False):
+            self.ctx.counts.total -= 1
+            self.ctx.counts.drop_address(self.address)
+            self._admitted = False
+        if self._counted_user is not None:
+            self.ctx.counts.drop_user(self._counted_user)
+            self._counted_user = None
+
+    def claim_user_slot(self, user: str) -> bool:
+        """Count this connection against `user`'s limit; False when the user is at it."""
+        counts = self.ctx.counts
+        if counts.per_user[user] >= self.ctx.settings.limits.max_connections_per_user:
+            return False
+        counts.per_user[user] += 1
+        self._counted_user = user
+        return True
+
+    def release_user_slot(self) -> None:
+        if self._counted_user is not None:
+            self.ctx.counts.drop_user(self._counted_user)
+            self._counted_user = None
+
+    async def _handle_event(self, event: object) -> None:
+        session = self.session
+        if isinstance(event, Eof):
+            raise ConnectionClosed
+        if isinstance(event, NeedContinuation):
+            refusal = self._check_literal(event)
+            if refusal is None:
+                self.reader.accept_literal()
+                await self.send(Continuation("Ready for literal data"))
+            else:
+                self.reader.reject_literal()
+                await self.send(
+                    Tagged(
+                        event.tag,
+                        Status.NO if isinstance(refusal, No) else Status.BAD,
+                        refusal.text,
+                        refusal.code,
+                    )
+                )
+            return
+        if isinstance(event, BadCommand):
+            await self._bad_command(event)
+            return
+        session.seen_valid_command = True
+        session.bad_before_valid = 0
+        await self._execute(event)
+
+    def _check_literal(self, event: NeedContinuation) -> Refusal | None:
+        """Decide on a synchronising literal before the client sends it (RFC 7888 §4)."""
+        if (
+            self.session.state is State.NOT_AUTHENTICATED
+            and event.size > _MAX_UNAUTHENTICATED_LITERAL
+        ):
+            return Bad("Literal too large before authentication", Code(ResponseCode.TOOBIG))
+        return None
+
+    async def _bad_command(self, event: BadCommand) -> None:
+        session = self.session
+        code = Code(ResponseCode(event.code)) if event.code else None
+        if event.tag is None:
+            await self.send(UntaggedStatus(Status.BAD, event.text, code))
+        elif event.code in _REFUSALS_NOT_ERRORS:
+            # RFC 9051 §6.4.4 (BADCHARSET) and RFC 6154 §3 (USEATTR): well-formed commands
+            # the server declines answer NO, not BAD.
+            await self.send(Tagged(event.tag, Status.NO, event.text, code))
+            return
+        else:
+            await self.send(Tagged(event.tag, Status.BAD, event.text, code))
+        if not session.seen_valid_command:
+            session.bad_before_valid += 1
+            if session.bad_before_valid >= _MAX_BAD_BEFORE_VALID:
+                raise Bye("This is an IMAP server; too many invalid commands")
+
+    async def _execute(self, command: object) -> None:
+        """Run one command and answer its tag; the single map from outcomes to responses."""
+        session = self.session
+        tag: str = getattr(command, "tag", "*")
+        spec = lookup(command)
+        if self.ctx.settings.server.debug:
+            trace.inbound(session, command)
+        if spec is None:
+            await self.send(Tagged(tag, Status.BAD, "Command not implemented"))
+            return
+        if session.state not in spec.states:
+            await self.send(
+                Tagged(tag, Status.BAD, _state_text(spec.name, spec.states, session.state))
+            )
+            return
+        try:
+            outcome = await spec.handler(self, command)
+        except Bye:
+            raise
+        except (No, Bad) as refusal:
+            status = Status.NO if isinstance(refusal, No) else Status.BAD
+            await self.send(Tagged(tag, status, refusal.text, refusal.code))
+        except StorageError as exc:
+            no = storage_refusal(exc)
+            await self.send(Tagged(tag, Status.NO, no.text, no.code))
+        except (ConnectionClosed, _Shutdown, ProtocolViolation):
+            raise
+        except Exception:
+            log.exception(
+                "session=%s user=%s peer=%s %s failed",
+                session.session_id,
+                session.user or "-",
+                session.peer,
+                spec.name,
+            )
+            await self.send(
+                Tagged(
+                    tag,
+                    Status.NO,
+                    "Internal error; the problem is logged",
+                    Code(ResponseCode.SERVERBUG),
+                )
+            )
+        else:
+            text = outcome.text or f"{spec.name} completed"
+            await self.send(Tagged(tag, Status.OK, text, outcome.code))
+            if outcome.then is not None:
+                await outcome.then()
+        if session.close_reason is not None:
+            raise Bye(session.close_reason)
+
+
+def _state_text(name: str, allowed: frozenset[State], state: State) -> str:
+    """Why a command is refused in this state, in words a person can act on."""
+    if state is State.NOT_AUTHENTICATED:
+        return f"{name} needs authentication first"
+    if allowed == {State.NOT_AUTHENTICATED}:
+        return f"{name} is not allowed after authentication"
+    if State.AUTHENTICATED not in allowed:
+        return f"{name} needs a selected mailbox"
+    return f"{name} is only allowed when no mailbox is selected"
+
+
+def _is_loopback(host: str) -> bool:
+    return host.startswith(("127.", "::ffff:127.")) or host in {"::1", "localhost"}

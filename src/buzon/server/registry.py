@@ -1,0 +1,76 @@
+"""The one command table: name, allowed states, sequence-number use, handler.
+
+No reflection: each command dataclass of `buzon.imap.commands` maps to its spec here, and
+this is the only list of which command is allowed in which state (STYLE.md, rule 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from buzon.imap import commands as c
+from buzon.server import cmd_any, cmd_auth, cmd_mailbox
+from buzon.server.outcome import Ok
+from buzon.server.session import ANY_STATE, AUTHENTICATED, NOT_AUTHENTICATED, State
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+C = TypeVar("C")
+Handler = Callable[["Connection", Any], Awaitable[Ok]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """How the session treats one command."""
+
+    name: str
+    states: frozenset[State]
+    handler: Handler
+    # RFC 3501 §7.4.1: while a command that uses sequence numbers runs (FETCH, STORE,
+    # SEARCH), no EXPUNGE may be sent.
+    uses_msn: bool = False
+
+
+def _spec(
+    name: str,
+    states: frozenset[State],
+    handler: Callable[[Connection, C], Awaitable[Ok]],
+    *,
+    uses_msn: bool = False,
+) -> CommandSpec:
+    return CommandSpec(name, states, handler, uses_msn)
+
+
+_ONLY_AUTHENTICATED = frozenset({State.AUTHENTICATED})
+
+TABLE: dict[type, CommandSpec] = {
+    # RFC 9051 §6.1: any state
+    c.Capability: _spec("CAPABILITY", ANY_STATE, cmd_any.handle_capability),
+    c.Noop: _spec("NOOP", ANY_STATE, cmd_any.handle_noop),
+    c.Logout: _spec("LOGOUT", ANY_STATE, cmd_any.handle_logout),
+    c.Id: _spec("ID", ANY_STATE, cmd_any.handle_id),
+    # RFC 9051 §6.2: not authenticated
+    c.StartTLS: _spec("STARTTLS", NOT_AUTHENTICATED, cmd_auth.handle_starttls),
+    c.Login: _spec("LOGIN", NOT_AUTHENTICATED, cmd_auth.handle_login),
+    c.Authenticate: _spec("AUTHENTICATE", NOT_AUTHENTICATED, cmd_auth.handle_authenticate),
+    # RFC 5161 §3.1: ENABLE only in the authenticated state
+    c.Enable: _spec("ENABLE", _ONLY_AUTHENTICATED, cmd_any.handle_enable),
+    # RFC 9051 §6.3: authenticated (and selected)
+    c.Create: _spec("CREATE", AUTHENTICATED, cmd_mailbox.handle_create),
+    c.Delete: _spec("DELETE", AUTHENTICATED, cmd_mailbox.handle_delete),
+    c.Rename: _spec("RENAME", AUTHENTICATED, cmd_mailbox.handle_rename),
+    c.Subscribe: _spec("SUBSCRIBE", AUTHENTICATED, cmd_mailbox.handle_subscribe),
+    c.Unsubscribe: _spec("UNSUBSCRIBE", AUTHENTICATED, cmd_mailbox.handle_unsubscribe),
+    c.List: _spec("LIST", AUTHENTICATED, cmd_mailbox.handle_list),
+    c.Lsub: _spec("LSUB", AUTHENTICATED, cmd_mailbox.handle_lsub),
+    c.Namespace: _spec("NAMESPACE", AUTHENTICATED, cmd_mailbox.handle_namespace),
+    c.Status: _spec("STATUS", AUTHENTICATED, cmd_mailbox.handle_status),
+}
+
+
+def lookup(command: object) -> CommandSpec | None:
+    """The spec of a parsed command, or None for one the server does not implement."""
+    return TABLE.get(type(command))
