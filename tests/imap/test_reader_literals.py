@@ -80,7 +80,9 @@ def test_literal_marker_inside_quotes_is_no_literal() -> None:
 def test_sync_literal_too_big_is_refused_at_once() -> None:
     r = CommandReader(SMALL)
     r.receive_data(b"a1 APPEND INBOX {51}\r\n")
-    assert r.next_event() == BadCommand("a1", "Literal too big", "TOOBIG")
+    assert r.next_event() == BadCommand(
+        "a1", "Literal of 51 octets is too big; the limit is 50 octets", "TOOBIG"
+    )
     assert r.next_event() == NeedData()
     r.receive_data(b"a2 NOOP\r\n")
     assert r.next_event() == c.Noop("a2")
@@ -88,19 +90,31 @@ def test_sync_literal_too_big_is_refused_at_once() -> None:
 
 def test_sync_literal_over_command_total() -> None:
     data = b"a1 APPEND INBOX {50}\r\n" + b"x" * 50 + b" {31}\r\n"
-    assert_reads(data, [BadCommand("a1", "Literal too big", "TOOBIG")], limits=SMALL)
+    assert_reads(
+        data,
+        [BadCommand("a1", "Literal of 31 octets is too big; the limit is 30 octets", "TOOBIG")],
+        limits=SMALL,
+    )
 
 
 def test_nonsync_literal_too_big_is_skipped() -> None:
     body = b"a2 LOGOUT\r\n" * 3  # 33 bytes, over the 20 of max_nonsync_literal
     data = b"a1 APPEND INBOX {33+}\r\n" + body + b" {2+}\r\nxy (\\Seen) foo\r\n"
-    assert_reads(data, [BadCommand("a1", "Literal too big", "TOOBIG")], limits=SMALL)
+    assert_reads(
+        data,
+        [BadCommand("a1", "Literal of 33 octets is too big; the limit is 20 octets", "TOOBIG")],
+        limits=SMALL,
+    )
 
 
 def test_nonsync_then_sync_literal_in_skipped_command() -> None:
     """After a skipped literal, a sync literal ends the command: we never send "+"."""
     data = b"a1 APPEND INBOX {30+}\r\n" + b"y" * 30 + b" {5}\r\n"
-    assert_reads(data, [BadCommand("a1", "Literal too big", "TOOBIG")], limits=SMALL)
+    assert_reads(
+        data,
+        [BadCommand("a1", "Literal of 30 octets is too big; the limit is 20 octets", "TOOBIG")],
+        limits=SMALL,
+    )
 
 
 def test_literal_limits_are_inclusive() -> None:
@@ -162,7 +176,9 @@ def test_skipped_literal_memory_is_bounded() -> None:
         assert r.next_event() == NeedData()
         assert r.buffered_bytes() == 0
     r.receive_data(b"B" * (10000000 - 153 * 65536) + b"\r\na2 NOOP\r\n")
-    assert r.next_event() == BadCommand("a1", "Literal too big", "TOOBIG")
+    assert r.next_event() == BadCommand(
+        "a1", "Literal of 10000000 octets is too big; the limit is 4096 octets", "TOOBIG"
+    )
     assert r.next_event() == c.Noop("a2")
 
 

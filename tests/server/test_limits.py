@@ -34,7 +34,9 @@ def test_large_literal_before_login_is_refused_before_it_is_sent(tmp_path: Path)
         try:
             client.line()
             client.send(b"a1 LOGIN {1000000}\r\n")
-            assert client.line() == b"a1 BAD [TOOBIG] Literal too large before authentication"
+            assert client.line() == (
+                b"a1 BAD [TOOBIG] Literal of 1000000 octets is too big; the limit is 16384 octets"
+            )
             client.send(b"a2 NOOP\r\n")
             assert client.line() == b"a2 OK NOOP completed"
         finally:
@@ -50,9 +52,25 @@ def test_literal_over_the_limit_is_refused(tmp_path: Path) -> None:
             assert client.line().startswith(b"a1 OK ")
             client.send(b"a2 CREATE {5000}\r\n")
             answer = client.line()
-            assert answer == b"a2 BAD [TOOBIG] Literal too big"
+            assert answer == (
+                b"a2 BAD [TOOBIG] Literal of 5000 octets is too big; the limit is 4096 octets"
+            )
             client.send(b"a3 NOOP\r\n")
             assert client.line() == b"a3 OK NOOP completed"
+        finally:
+            client.close()
+
+
+def test_nonsync_literal_before_login_is_skipped_not_stored(tmp_path: Path) -> None:
+    with _server(tmp_path) as server:
+        client = LineClient(server.imap_port)
+        try:
+            client.line()
+            client.send(b"a1 LOGIN {100000+}\r\n" + b"x" * 100000 + b" secret\r\na2 NOOP\r\n")
+            assert client.line() == (
+                b"a1 BAD [TOOBIG] Literal of 100000 octets is too big; the limit is 16384 octets"
+            )
+            assert client.line() == b"a2 OK NOOP completed"
         finally:
             client.close()
 

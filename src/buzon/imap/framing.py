@@ -291,14 +291,18 @@ class Framer:
         self._lit = bytearray()
         if sync:
             if size > lim.max_literal or over_command:
-                err = FrameError(self._tag(), "Literal too big", "TOOBIG")
+                allowed = min(lim.max_literal, lim.max_command - self._literal_total)
+                err = FrameError(self._tag(), _too_big(size, allowed), "TOOBIG")
                 self._reset()
                 return err
             self._wanted = LiteralWanted(self._tag(), _command_name(bytes(self._line)), size)
             self._state = _State.WAIT
             return _AGAIN
         if size > lim.max_nonsync_literal or size > lim.max_literal or over_command:
-            err = FrameError(self._tag(), "Literal too big", "TOOBIG")
+            allowed = min(
+                lim.max_nonsync_literal, lim.max_literal, lim.max_command - self._literal_total
+            )
+            err = FrameError(self._tag(), _too_big(size, allowed), "TOOBIG")
             self._reset()
             self._error = err
             self._skip = size
@@ -368,3 +372,8 @@ class _Again(enum.Enum):
 
 
 _AGAIN = _Again.AGAIN
+
+
+def _too_big(size: int, allowed: int) -> str:
+    """The BAD text for a refused literal: what was asked and what is allowed."""
+    return f"Literal of {size} octets is too big; the limit is {max(allowed, 0)} octets"

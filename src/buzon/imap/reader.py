@@ -87,6 +87,11 @@ class CommandReader:
         self.utf8 = False
         """Set after ENABLE UTF8=ACCEPT (RFC 6855 §3) or IMAP4rev2: names are UTF-8."""
 
+    def set_limits(self, limits: ReaderLimits) -> None:
+        """Change the bounds from the next literal on (e.g. larger ones after login)."""
+        self.limits = limits
+        self._framer.limits = limits
+
     @property
     def line_mode(self) -> bool:
         """When True, next_event returns each line as RawLine (set by the session)."""

@@ -126,6 +126,7 @@ async def _accept(conn: Connection, user: str, how: str) -> Ok:
     session.user = user
     session.account = account
     session.state = State.AUTHENTICATED
+    conn.authenticated()
     log.info(
         "session=%s user=%s peer=%s logged in (%s%s)",
         session.session_id,
