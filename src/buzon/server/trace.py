@@ -17,8 +17,6 @@ log = logging.getLogger("buzon.trace")
 _MAX_SHOWN = 400
 # Fields of parsed commands that carry secrets, whatever command they belong to.
 _SECRET_FIELDS = frozenset({"password", "initial_response"})
-# Responses above this size are streamed and traced by their type only.
-_LARGE = 64 * 1024
 
 
 def _shorten(text: str) -> str:
@@ -59,9 +57,3 @@ def outbound_bytes(session: Session, data: bytes) -> None:
 
 def outbound(session: Session, response: Response) -> None:
     log.debug("session=%s S: <%s, streamed>", session.session_id, type(response).__name__)
-
-
-def is_large(response: Response) -> bool:
-    """Whether a response carries enough data to be streamed rather than encoded at once."""
-    size = getattr(response, "payload_size", None)
-    return isinstance(size, int) and size > _LARGE
