@@ -269,10 +269,12 @@ def test_recent_is_claimed_once(open_store: StoreOpener) -> None:
             examine = await account.open_mailbox(INBOX, read_only=True)
             await inbox.append([AppendRequest(msg(99))])
             snap = await examine.snapshot(claim_recent=False)
-            assert snap.recent == ()
+            # EXAMINE sees the unclaimed message as recent without taking it (RFC 3501 §6.3.2).
+            assert snap.recent == (snap.uids[-1],)
             with pytest.raises(ReadOnly):
                 await examine.snapshot(claim_recent=True)
             assert (await examine.status()).recent == 1
+            assert (await inbox.snapshot(claim_recent=True)).recent == (snap.uids[-1],)
 
     asyncio.run(body())
 
@@ -468,7 +470,9 @@ def test_first_unseen_and_keywords(open_store: StoreOpener) -> None:
             snap = await inbox.snapshot(claim_recent=False)
             assert snap.first_unseen == Uid(3)
             assert snap.keywords == frozenset({"$a", "$b"})
-            assert snap.recent == ()
+            # Listed as unclaimed, not claimed: a second look still sees them.
+            assert snap.recent == (Uid(1), Uid(2), Uid(3))
+            assert (await inbox.snapshot(claim_recent=False)).recent == snap.recent
 
     asyncio.run(body())
 

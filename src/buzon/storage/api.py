@@ -267,8 +267,9 @@ class Mailbox(Protocol):
     async def snapshot(self, *, claim_recent: bool) -> Snapshot:
         """The current UIDs and counters.
 
-        With `claim_recent`, messages that no session has yet seen as \\Recent become recent
-        for this caller alone (RFC 3501 §2.3.2) and are listed in `Snapshot.recent`.
+        `Snapshot.recent` lists the messages no session has yet seen as \\Recent. With
+        `claim_recent` they become recent for this caller alone (RFC 3501 §2.3.2); without
+        it (EXAMINE, RFC 3501 §6.3.2) they stay unclaimed for the next session.
         """
         ...
 

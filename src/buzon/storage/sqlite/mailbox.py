@@ -119,14 +119,12 @@ class SqliteMailbox:
                 " ORDER BY uid LIMIT 1",
                 (mb.id,),
             ).fetchone()
-            recent: tuple[Uid, ...] = ()
-            if claim_recent:
-                recent = tuple(uids[bisect.bisect_right(uids, mb.recent_mark) :])
-                if mb.recent_mark < mb.uidnext - 1:
-                    conn.execute(
-                        "UPDATE mailboxes SET recent_mark = ? WHERE id = ?",
-                        (mb.uidnext - 1, mb.id),
-                    )
+            recent = tuple(uids[bisect.bisect_right(uids, mb.recent_mark) :])
+            if claim_recent and mb.recent_mark < mb.uidnext - 1:
+                conn.execute(
+                    "UPDATE mailboxes SET recent_mark = ? WHERE id = ?",
+                    (mb.uidnext - 1, mb.id),
+                )
             return Snapshot(
                 uids=tuple(uids),
                 uidnext=Uid(mb.uidnext),
