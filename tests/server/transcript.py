@@ -12,6 +12,7 @@ Format
 In an expected line `{{name}}` captures a value the server invents (UIDVALIDITY, a date):
 its first appearance matches one or more non-space characters and records them, later
 appearances must repeat the same text. `{{*}}` matches any non-space run without recording.
+In a sent line `{{name}}` is replaced by the captured value.
 After the last line, no connection may have anything unread.
 """
 
@@ -21,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.server.fixtures import FIXTURES
 from tests.server.harness import PASSWORD, LineClient, ServerThread
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z0-9_*-]+)\}\}")
@@ -108,6 +110,9 @@ def _login(client: LineClient, user: str, state: str) -> None:
 def run_transcript(transcript: Transcript, server: ServerThread, path: Path) -> None:
     clients: dict[str, LineClient] = {}
     captures: dict[str, str] = {}
+    store = server.store
+    assert store is not None
+    server.call(lambda: FIXTURES[transcript.fixture](store))
     try:
         for name in transcript.connections:
             client = LineClient(server.imap_port)
@@ -120,7 +125,8 @@ def run_transcript(transcript: Transcript, server: ServerThread, path: Path) -> 
             client = clients[step.connection]
             where = f"{path.name}:{step.lineno}"
             if step.send:
-                client.send(step.text.encode("utf-8") + b"\r\n")
+                text = _PLACEHOLDER.sub(lambda m: captures[m.group(1)], step.text)
+                client.send(text.encode("utf-8") + b"\r\n")
                 continue
             got = client.line()
             rx = _expected_regex(step.text, captures)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from buzon.imap.words import Capability, CapabilityWord
+from buzon.imap.words import Capability, CapabilityWord, appendlimit_capability
 from buzon.server.session import State
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 # Extensions a client may turn on with ENABLE (RFC 5161 §3.1); they arrive with the
 # features that give them meaning.
-ENABLEABLE: frozenset[str] = frozenset()
+ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})
 
 # Advertised in every state.
 _ALWAYS: tuple[Capability, ...] = (
@@ -34,6 +34,13 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.SPECIAL_USE,
     Capability.CREATE_SPECIAL_USE,
     Capability.STATUS_SIZE,
+    Capability.UNSELECT,
+    Capability.UIDPLUS,
+    Capability.MOVE,
+    Capability.MULTIAPPEND,
+    Capability.BINARY,
+    Capability.CONDSTORE,
+    Capability.QRESYNC,
 )
 
 # SASL mechanisms that send the password itself (RFC 4616 PLAIN, the LOGIN draft).
@@ -59,4 +66,5 @@ def for_session(conn: Connection) -> tuple[CapabilityWord, ...]:
             caps.append(Capability.LOGINDISABLED)
     else:
         caps.extend(_AUTHENTICATED)
+        caps.append(appendlimit_capability(conn.ctx.settings.limits.max_literal))
     return tuple(caps)

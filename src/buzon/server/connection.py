@@ -41,16 +41,18 @@ from buzon.imap.responses import (
     CapabilityCode,
     Code,
     Continuation,
+    FetchData,
+    FetchSection,
     Response,
     Tagged,
     UntaggedStatus,
 )
 from buzon.imap.words import ResponseCode, Status
-from buzon.server import capabilities, trace
+from buzon.server import capabilities, selection, trace
 from buzon.server.context import ServerContext
 from buzon.server.errors import storage_refusal
-from buzon.server.outcome import Bad, Bye, No, Refusal
-from buzon.server.registry import lookup
+from buzon.server.outcome import Bad, Bye, No
+from buzon.server.registry import CommandSpec, display_name, lookup, may_expunge
 from buzon.server.session import Session, State
 from buzon.storage.api import StorageError
 
@@ -61,6 +63,8 @@ _MAX_BAD_BEFORE_VALID = 3
 # Literals a client may send before it has logged in: enough for LOGIN and AUTHENTICATE.
 _MAX_UNAUTHENTICATED_LITERAL = 16 * 1024
 _REFUSALS_NOT_ERRORS = frozenset({"BADCHARSET", "USEATTR"})
+# Responses carrying more literal data than this are written in chunks as they are encoded.
+_STREAM_ABOVE = 64 * 1024
 
 
 class ConnectionClosed(Exception):
@@ -118,16 +122,7 @@ class Connection:
         port = int(peername[1]) if peername else 0
         self.address = host
         self.session = Session(peer=f"{host}:{port}", secure=secure, loopback=_is_loopback(host))
-        limits = ctx.settings.limits
-        self.reader = CommandReader(
-            ReaderLimits(
-                max_line=limits.max_line,
-                max_literal=limits.max_literal,
-                max_nonsync_literal=limits.max_literal,
-                max_command=limits.max_command,
-                max_depth=limits.max_depth,
-            )
-        )
+        self.reader = CommandReader(_reader_limits(ctx, authenticated=False))
         self._data_ready = asyncio.Event()
         self._eof = False
         self._closed = False
@@ -139,6 +134,7 @@ class Connection:
         self._shutdown = False
         self._task: asyncio.Task[None] | None = None
         self._counted_user: str | None = None
+        self.selection: selection.Selection | None = None
 
     # --- transport side ------------------------------------------------------------------
 
@@ -189,7 +185,7 @@ class Connection:
             raise ConnectionClosed
         utf8 = "UTF8=ACCEPT" in self.session.enabled
         debug = self.ctx.settings.server.debug
-        if trace.is_large(response):
+        if _payload_size(response) > _STREAM_ABOVE:
             for chunk in encode_chunks(response, utf8=utf8):
                 await self._write(chunk)
             if debug:
@@ -315,6 +311,7 @@ class Connection:
         except Exception:
             log.exception("session=%s peer=%s crashed", session.session_id, session.peer)
         finally:
+            selection.close(self)
             self._release()
             if not self._closed:
                 self.transport.close()
@@ -349,6 +346,10 @@ class Connection:
             self.ctx.counts.drop_user(self._counted_user)
             self._counted_user = None
 
+    def authenticated(self) -> None:
+        """Raise the reader's bounds to what a logged-in user may send (APPEND)."""
+        self.reader.set_limits(_reader_limits(self.ctx, authenticated=True))
+
     def claim_user_slot(self, user: str) -> bool:
         """Count this connection against `user`'s limit; False when the user is at it."""
         counts = self.ctx.counts
@@ -368,20 +369,9 @@ class Connection:
         if isinstance(event, Eof):
             raise ConnectionClosed
         if isinstance(event, NeedContinuation):
-            refusal = self._check_literal(event)
-            if refusal is None:
-                self.reader.accept_literal()
-                await self.send(Continuation("Ready for literal data"))
-            else:
-                self.reader.reject_literal()
-                await self.send(
-                    Tagged(
-                        event.tag,
-                        Status.NO if isinstance(refusal, No) else Status.BAD,
-                        refusal.text,
-                        refusal.code,
-                    )
-                )
+            # The reader has already refused literals over the limits (RFC 7888 §4).
+            self.reader.accept_literal()
+            await self.send(Continuation("Ready for literal data"))
             return
         if isinstance(event, BadCommand):
             await self._bad_command(event)
@@ -389,15 +379,6 @@ class Connection:
         session.seen_valid_command = True
         session.bad_before_valid = 0
         await self._execute(event)
-
-    def _check_literal(self, event: NeedContinuation) -> Refusal | None:
-        """Decide on a synchronising literal before the client sends it (RFC 7888 §4)."""
-        if (
-            self.session.state is State.NOT_AUTHENTICATED
-            and event.size > _MAX_UNAUTHENTICATED_LITERAL
-        ):
-            return Bad("Literal too large before authentication", Code(ResponseCode.TOOBIG))
-        return None
 
     async def _bad_command(self, event: BadCommand) -> None:
         session = self.session
@@ -431,14 +412,17 @@ class Connection:
                 Tagged(tag, Status.BAD, _state_text(spec.name, spec.states, session.state))
             )
             return
+        name = display_name(spec, command)
         try:
             outcome = await spec.handler(self, command)
         except Bye:
             raise
         except (No, Bad) as refusal:
+            await self._sync(spec, command)
             status = Status.NO if isinstance(refusal, No) else Status.BAD
             await self.send(Tagged(tag, status, refusal.text, refusal.code))
         except StorageError as exc:
+            await self._sync(spec, command)
             no = storage_refusal(exc)
             await self.send(Tagged(tag, Status.NO, no.text, no.code))
         except (ConnectionClosed, _Shutdown, ProtocolViolation):
@@ -449,7 +433,7 @@ class Connection:
                 session.session_id,
                 session.user or "-",
                 session.peer,
-                spec.name,
+                name,
             )
             await self.send(
                 Tagged(
@@ -460,12 +444,17 @@ class Connection:
                 )
             )
         else:
-            text = outcome.text or f"{spec.name} completed"
+            await self._sync(spec, command)
+            text = outcome.text or f"{name} completed"
             await self.send(Tagged(tag, Status.OK, text, outcome.code))
             if outcome.then is not None:
                 await outcome.then()
         if session.close_reason is not None:
             raise Bye(session.close_reason)
+
+    async def _sync(self, spec: CommandSpec, command: object) -> None:
+        """Untagged updates of the selected mailbox, before the tagged response."""
+        await selection.sync(self, allow_expunge=may_expunge(spec, command))
 
 
 def _state_text(name: str, allowed: frozenset[State], state: State) -> str:
@@ -477,6 +466,31 @@ def _state_text(name: str, allowed: frozenset[State], state: State) -> str:
     if State.AUTHENTICATED not in allowed:
         return f"{name} needs a selected mailbox"
     return f"{name} is only allowed when no mailbox is selected"
+
+
+def _reader_limits(ctx: ServerContext, *, authenticated: bool) -> ReaderLimits:
+    """Before login only LOGIN and AUTHENTICATE need literals: keep them small, so an
+    anonymous client cannot make the server hold megabytes."""
+    limits = ctx.settings.limits
+    literal = limits.max_literal if authenticated else _MAX_UNAUTHENTICATED_LITERAL
+    return ReaderLimits(
+        max_line=limits.max_line,
+        max_literal=literal,
+        max_nonsync_literal=literal,
+        max_command=limits.max_command if authenticated else 4 * _MAX_UNAUTHENTICATED_LITERAL,
+        max_depth=limits.max_depth,
+    )
+
+
+def _payload_size(response: Response) -> int:
+    """How many literal octets a response carries (FETCH body sections)."""
+    if not isinstance(response, FetchData):
+        return 0
+    return sum(
+        len(item.data)
+        for item in response.items
+        if isinstance(item, FetchSection) and item.data is not None
+    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from buzon.imap import commands as c
-from buzon.server import cmd_any, cmd_auth, cmd_mailbox
+from buzon.server import (
+    cmd_any,
+    cmd_append,
+    cmd_auth,
+    cmd_fetch,
+    cmd_mailbox,
+    cmd_select,
+    cmd_store,
+)
 from buzon.server.outcome import Ok
-from buzon.server.session import ANY_STATE, AUTHENTICATED, NOT_AUTHENTICATED, State
+from buzon.server.session import ANY_STATE, AUTHENTICATED, NOT_AUTHENTICATED, SELECTED, State
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -68,9 +76,32 @@ TABLE: dict[type, CommandSpec] = {
     c.Lsub: _spec("LSUB", AUTHENTICATED, cmd_mailbox.handle_lsub),
     c.Namespace: _spec("NAMESPACE", AUTHENTICATED, cmd_mailbox.handle_namespace),
     c.Status: _spec("STATUS", AUTHENTICATED, cmd_mailbox.handle_status),
+    c.Select: _spec("SELECT", AUTHENTICATED, cmd_select.handle_select),
+    c.Examine: _spec("EXAMINE", AUTHENTICATED, cmd_select.handle_examine),
+    c.Append: _spec("APPEND", AUTHENTICATED, cmd_append.handle_append),
+    # RFC 9051 §6.4: selected
+    c.Check: _spec("CHECK", SELECTED, cmd_select.handle_check),
+    c.Close: _spec("CLOSE", SELECTED, cmd_select.handle_close),
+    c.Unselect: _spec("UNSELECT", SELECTED, cmd_select.handle_unselect),
+    c.Expunge: _spec("EXPUNGE", SELECTED, cmd_select.handle_expunge),
+    c.Fetch: _spec("FETCH", SELECTED, cmd_fetch.handle_fetch, uses_msn=True),
+    c.Store: _spec("STORE", SELECTED, cmd_store.handle_store, uses_msn=True),
+    c.Copy: _spec("COPY", SELECTED, cmd_store.handle_copy),
+    c.Move: _spec("MOVE", SELECTED, cmd_store.handle_move),
 }
 
 
 def lookup(command: object) -> CommandSpec | None:
     """The spec of a parsed command, or None for one the server does not implement."""
     return TABLE.get(type(command))
+
+
+def may_expunge(spec: CommandSpec, command: object) -> bool:
+    """RFC 3501 §7.4.1: no EXPUNGE while answering FETCH, STORE or SEARCH by sequence
+    number; the UID forms may carry them."""
+    return not spec.uses_msn or bool(getattr(command, "uid", False))
+
+
+def display_name(spec: CommandSpec, command: object) -> str:
+    """The command's name as the client wrote it ("UID FETCH" for the UID form)."""
+    return f"UID {spec.name}" if getattr(command, "uid", False) else spec.name

@@ -1,0 +1,272 @@
+"""FETCH and UID FETCH (RFC 9051 §6.4.5, RFC 3516 BINARY, RFC 7162 CHANGEDSINCE/VANISHED).
+
+Metadata comes from one `fetch_meta` query per chunk of messages; message files are opened
+only when a body section is asked for (ARCHITECTURE.md, "Batch per command").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from buzon.imap import commands as c
+from buzon.imap.commands_values import (
+    FetchAtt,
+    FetchBinary,
+    FetchBody,
+    FetchPreview,
+)
+from buzon.imap.commands_values import FetchBinarySize as WantBinarySize
+from buzon.imap.commands_values import FetchItem as Wanted
+from buzon.imap.fetchrender import render_body, render_envelope
+from buzon.imap.responses import (
+    Code,
+    FetchBinarySize,
+    FetchData,
+    FetchFlags,
+    FetchInternalDate,
+    FetchItem,
+    FetchModSeq,
+    FetchRaw,
+    FetchSection,
+    FetchSize,
+    FetchUid,
+    VanishedData,
+)
+from buzon.imap.sections import (
+    apply_partial,
+    binary_bytes,
+    binary_size,
+    response_name,
+    rfc822_section,
+    section_bytes,
+)
+from buzon.imap.words import ResponseCode
+from buzon.mime import ParsedMessage
+from buzon.server import selection
+from buzon.server.cmd_select import resolve
+from buzon.server.outcome import Bad, No, Ok
+from buzon.storage.api import FlagOp, MessageMeta, MetaItem, ModSeq, NotFound, Uid
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+SEEN = "\\Seen"
+RECENT = "\\Recent"
+# Messages handled per storage round trip: bounds memory for FETCH 1:* on a big mailbox.
+_CHUNK = 500
+# Items answered from the metadata row alone, without the stored MIME structure.
+_META_ONLY = frozenset(
+    {
+        FetchAtt.UID,
+        FetchAtt.FLAGS,
+        FetchAtt.INTERNALDATE,
+        FetchAtt.RFC822_SIZE,
+        FetchAtt.MODSEQ,
+        FetchAtt.RFC822,
+    }
+)
+_NOT_YET = frozenset({FetchAtt.EMAILID, FetchAtt.THREADID, FetchAtt.SAVEDATE})
+
+
+def _needs_content(item: Wanted) -> bool:
+    return isinstance(item, FetchBody | FetchBinary | WantBinarySize) or item in {
+        FetchAtt.RFC822,
+        FetchAtt.RFC822_HEADER,
+        FetchAtt.RFC822_TEXT,
+    }
+
+
+def _sets_seen(item: Wanted) -> bool:
+    """RFC 9051 §6.4.5: BODY[...] (not .PEEK), BINARY[...] and RFC822(.TEXT) set \\Seen."""
+    if isinstance(item, FetchBody | FetchBinary):
+        return not item.peek
+    return item in {FetchAtt.RFC822, FetchAtt.RFC822_TEXT}
+
+
+async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
+    """RFC 9051 §6.4.5 and §6.4.9 (UID FETCH)."""
+    sel = conn.selection
+    assert sel is not None
+    view = sel.view
+    items: list[Wanted] = list(cmd.items)
+    for item in items:
+        if isinstance(item, FetchPreview) or item in _NOT_YET:
+            raise Bad(f"FETCH item {_item_name(item)} is not supported")
+    if cmd.uid and FetchAtt.UID not in items:
+        # RFC 9051 §6.4.9: UID FETCH responses always carry the UID.
+        items.insert(0, FetchAtt.UID)
+    if cmd.changedsince is not None or FetchAtt.MODSEQ in items:
+        # RFC 7162 §3.1: both are CONDSTORE enabling.
+        conn.session.enabled.add(selection.CONDSTORE)
+        if FetchAtt.MODSEQ not in items:
+            items.append(FetchAtt.MODSEQ)
+    if cmd.vanished and not (
+        cmd.uid and cmd.changedsince is not None and selection.qresync_on(conn)
+    ):
+        # RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC.
+        raise Bad("VANISHED needs UID FETCH with CHANGEDSINCE after ENABLE QRESYNC")
+    uids = resolve(view, cmd.sequence_set, uid=cmd.uid)
+    if cmd.vanished and cmd.changedsince is not None:
+        changes = await sel.mailbox.changes_since(ModSeq(cmd.changedsince))
+        largest = changes.uidnext - 1
+        gone = [u for u in changes.expunged if cmd.sequence_set.contains(u, largest)]
+        if gone:
+            await conn.send(VanishedData(gone, earlier=True))
+
+    meta_items: set[MetaItem] = set()
+    if FetchAtt.INTERNALDATE in items:
+        meta_items.add(MetaItem.INTERNAL_DATE)
+    if FetchAtt.RFC822_SIZE in items:
+        meta_items.add(MetaItem.SIZE)
+    if any(item not in _META_ONLY for item in items):
+        meta_items.add(MetaItem.STRUCTURE)
+    wanted = frozenset(meta_items)
+    content = any(_needs_content(item) for item in items)
+    mark_seen = not view.read_only and any(_sets_seen(item) for item in items)
+    utf8 = "UTF8=ACCEPT" in conn.session.enabled
+
+    missing = False
+    only_uid = all(item is FetchAtt.UID for item in items)
+    for start in range(0, len(uids), _CHUNK):
+        chunk = uids[start : start + _CHUNK]
+        metas = await sel.mailbox.fetch_meta(chunk, wanted)
+        newly_seen: set[Uid] = set()
+        if mark_seen:
+            metas, newly_seen = await _mark_seen(conn, metas)
+        found = {meta.uid: meta for meta in metas}
+        for uid in chunk:
+            msn = view.msn_of(uid)
+            meta = found.get(uid)
+            if msn is None:
+                continue
+            if meta is None:
+                # Expunged by another session and not yet announced (RFC 2180 §4.1): the
+                # UID is still known; anything else is gone with the message.
+                if only_uid:
+                    await conn.send(FetchData(msn, (FetchUid(uid),)))
+                else:
+                    missing = True
+                continue
+            if cmd.changedsince is not None and meta.modseq <= cmd.changedsince:
+                continue
+            try:
+                raw = await sel.mailbox.read_message(uid) if content else b""
+            except NotFound:
+                missing = True  # expunged between the two queries
+                continue
+            answer = _answer(conn, items, meta, raw, utf8=utf8)
+            if uid in newly_seen and FetchAtt.FLAGS not in items:
+                # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
+                answer.append(FetchFlags(_flags(view.is_recent(uid), meta.flags)))
+            await conn.send(FetchData(msn, tuple(answer)))
+    if missing:
+        # RFC 2180 §4.1.2, RFC 5530: some messages were expunged by another session.
+        raise No("Some messages were expunged by another session", Code(ResponseCode.EXPUNGEISSUED))
+    return Ok()
+
+
+async def _mark_seen(
+    conn: Connection, metas: Sequence[MessageMeta]
+) -> tuple[list[MessageMeta], set[Uid]]:
+    """Set \\Seen on the unseen ones; return the metas with their new flags and modseqs."""
+    sel = conn.selection
+    assert sel is not None
+    unseen = [m.uid for m in metas if SEEN not in m.flags]
+    if not unseen:
+        return list(metas), set()
+    result = await sel.mailbox.store_flags(unseen, FlagOp.ADD, frozenset({SEEN}))
+    sel.view.note_flags(result.updated)
+    changed = {mf.uid: mf for mf in result.updated}
+    updated = []
+    for meta in metas:
+        mf = changed.get(meta.uid)
+        if mf is None:
+            updated.append(meta)
+        else:
+            updated.append(
+                MessageMeta(
+                    meta.uid,
+                    mf.flags,
+                    mf.modseq,
+                    meta.internal_date,
+                    meta.size,
+                    meta.structure,
+                    meta.save_date,
+                )
+            )
+    return updated, set(changed)
+
+
+def _flags(recent: bool, flags: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(flags | {RECENT})) if recent else tuple(sorted(flags))
+
+
+def _answer(
+    conn: Connection, items: Sequence[Wanted], meta: MessageMeta, raw: bytes, *, utf8: bool
+) -> list[FetchItem]:
+    sel = conn.selection
+    assert sel is not None
+    structure = meta.structure
+    out: list[FetchItem] = []
+    for item in items:
+        match item:
+            case FetchAtt.UID:
+                out.append(FetchUid(meta.uid))
+            case FetchAtt.FLAGS:
+                out.append(FetchFlags(_flags(sel.view.is_recent(meta.uid), meta.flags)))
+            case FetchAtt.INTERNALDATE:
+                assert meta.internal_date is not None
+                out.append(FetchInternalDate(meta.internal_date))
+            case FetchAtt.RFC822_SIZE:
+                assert meta.size is not None
+                out.append(FetchSize(meta.size))
+            case FetchAtt.MODSEQ:
+                out.append(FetchModSeq(meta.modseq))
+            case FetchAtt.ENVELOPE:
+                out.append(FetchRaw("ENVELOPE", render_envelope(_s(structure).envelope, utf8=utf8)))
+            case FetchAtt.BODY:
+                out.append(
+                    FetchRaw("BODY", render_body(_s(structure).root, extended=False, utf8=utf8))
+                )
+            case FetchAtt.BODYSTRUCTURE:
+                out.append(
+                    FetchRaw(
+                        "BODYSTRUCTURE", render_body(_s(structure).root, extended=True, utf8=utf8)
+                    )
+                )
+            case FetchAtt.RFC822:
+                out.append(FetchSection("RFC822", raw))
+            case FetchAtt.RFC822_HEADER | FetchAtt.RFC822_TEXT:
+                data = section_bytes(raw, _s(structure), rfc822_section(item))
+                out.append(FetchSection(item.value, data))
+            case FetchBody(section=section, partial=partial):
+                data = section_bytes(raw, _s(structure), section, partial=partial)
+                out.append(FetchSection(response_name(item, utf8=utf8), data))
+            case FetchBinary(part=part, partial=partial):
+                decoded = binary_bytes(raw, _s(structure), part)
+                if decoded is None:
+                    # RFC 3516 §4.3: a transfer encoding the server cannot decode.
+                    raise No("Unknown Content-Transfer-Encoding", Code(ResponseCode.UNKNOWN_CTE))
+                out.append(
+                    FetchSection(
+                        response_name(item, utf8=utf8), apply_partial(decoded, partial), binary=True
+                    )
+                )
+            case WantBinarySize(part=part):
+                size = binary_size(raw, _s(structure), part)
+                if size is None:
+                    raise No("Unknown Content-Transfer-Encoding", Code(ResponseCode.UNKNOWN_CTE))
+                out.append(FetchBinarySize(".".join(map(str, part)), size))
+    return out
+
+
+def _s(structure: ParsedMessage | None) -> ParsedMessage:
+    assert structure is not None, "STRUCTURE was asked of fetch_meta"
+    return structure
+
+
+def _item_name(item: Wanted) -> str:
+    if isinstance(item, FetchAtt):
+        return item.value
+    return "PREVIEW"

@@ -1,0 +1,156 @@
+"""The selected mailbox of a session: its view, its change subscription, and syncing.
+
+Theory of operation
+-------------------
+SELECT and EXAMINE open a storage `Mailbox`, build a `SelectedMailbox` view from its
+snapshot and subscribe to the account's change bus. A notice about the selected mailbox
+only marks the selection dirty; the changes themselves are pulled with `changes_since`
+when the session may report them: after every command, before its tagged response
+(RFC 9051 §7: untagged updates are sent when a command completes), with EXPUNGE held back
+while a command that uses sequence numbers runs (RFC 3501 §7.4.1). Own changes take the same
+path, so a client sees one truth however a change was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from buzon.imap.responses import (
+    ExistsData,
+    ExpungeData,
+    FetchData,
+    FetchFlags,
+    FetchModSeq,
+    FetchUid,
+    FlagsData,
+    PermanentFlags,
+    RecentData,
+    Response,
+    UntaggedStatus,
+    VanishedData,
+)
+from buzon.imap.words import Flag, FlagWord, Status
+from buzon.server.selected import (
+    Exists,
+    Expunged,
+    FlagsChanged,
+    KeywordsChanged,
+    Recent,
+    SelectedMailbox,
+    Update,
+    Vanished,
+)
+from buzon.storage.api import ChangeNotice, Mailbox, MailboxChanged, Subscription
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+CONDSTORE = "CONDSTORE"
+QRESYNC = "QRESYNC"
+
+# RFC 9051 §2.3.2: the system flags a client may set (\Recent is the server's).
+SYSTEM_FLAGS: tuple[Flag, ...] = (
+    Flag.ANSWERED,
+    Flag.FLAGGED,
+    Flag.DELETED,
+    Flag.SEEN,
+    Flag.DRAFT,
+)
+
+
+@dataclass(slots=True, eq=False)
+class Selection:
+    """What SELECT/EXAMINE opened for a session."""
+
+    mailbox: Mailbox
+    view: SelectedMailbox
+    subscription: Subscription | None = None
+    dirty: bool = False
+    names: list[str] = field(default_factory=list)
+
+    def on_notice(self, notice: ChangeNotice) -> None:
+        """Change-bus callback: only note that there is something to pull."""
+        if isinstance(notice, MailboxChanged) and (
+            notice.mailbox_id == self.mailbox.info.mailbox_id
+        ):
+            self.dirty = True
+
+
+def flags_responses(keywords: frozenset[str], *, read_only: bool) -> list[Response]:
+    """FLAGS and the PERMANENTFLAGS code (RFC 9051 §7.3.5, §7.1)."""
+    flags: list[FlagWord] = [*SYSTEM_FLAGS, *sorted(keywords)]
+    permanent = (
+        PermanentFlags((), new_keywords=False)
+        if read_only
+        else PermanentFlags(tuple(flags), new_keywords=True)
+    )
+    text = "No permanent flags permitted" if read_only else "Flags permitted"
+    return [FlagsData(tuple(flags)), UntaggedStatus(Status.OK, text, permanent)]
+
+
+def condstore_on(conn: Connection) -> bool:
+    enabled = conn.session.enabled
+    return CONDSTORE in enabled or QRESYNC in enabled
+
+
+def qresync_on(conn: Connection) -> bool:
+    return QRESYNC in conn.session.enabled
+
+
+def render_update(update: Update, *, read_only: bool) -> list[Response]:
+    """The wire form of one view update."""
+    match update:
+        case Expunged(msn=msn):
+            return [ExpungeData(msn)]
+        case Vanished(uids=uids):
+            return [VanishedData(uids, earlier=False)]
+        case Exists(count=count):
+            return [ExistsData(count)]
+        case Recent(count=count):
+            return [RecentData(count)]
+        case KeywordsChanged(keywords=keywords):
+            return flags_responses(keywords, read_only=read_only)
+        case FlagsChanged(msn=msn, uid=uid, flags=flags, modseq=modseq):
+            items: list[FetchUid | FetchFlags | FetchModSeq] = [
+                FetchUid(uid),
+                FetchFlags(tuple(sorted(flags))),
+            ]
+            if modseq is not None:
+                items.append(FetchModSeq(modseq))
+            return [FetchData(msn, tuple(items))]
+    raise AssertionError(f"unknown update {update!r}")
+
+
+async def sync(conn: Connection, *, allow_expunge: bool) -> None:
+    """Pull and announce what changed in the selected mailbox (RFC 9051 §7.4, §7.5)."""
+    selection = conn.selection
+    if selection is None:
+        return
+    view = selection.view
+    if selection.dirty:
+        selection.dirty = False
+        changes = await selection.mailbox.changes_since(view.highest_modseq)
+        view.apply(changes)
+        new = view.pending_new()
+        if new and not view.read_only:
+            # RFC 3501 §2.3.2: the first session to learn of a message sees it as \Recent.
+            view.note_recent(await selection.mailbox.claim_recent(new))
+    elif not (allow_expunge and view.has_pending_expunges):
+        return
+    updates = view.drain(
+        allow_expunge=allow_expunge, condstore=condstore_on(conn), qresync=qresync_on(conn)
+    )
+    for update in updates:
+        for response in render_update(update, read_only=view.read_only):
+            await conn.send(response)
+
+
+def close(conn: Connection) -> None:
+    """Forget the selected mailbox (CLOSE, UNSELECT, another SELECT, LOGOUT)."""
+    selection = conn.selection
+    if selection is None:
+        return
+    if selection.subscription is not None:
+        selection.subscription.cancel()
+    conn.selection = None
