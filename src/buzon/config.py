@@ -79,6 +79,9 @@ class LimitSettings:
     # RFC 9051 §5.4: the autologout timer is at least 30 minutes once authenticated.
     unauthenticated_timeout: float = 60.0
     idle_timeout: float = 1800.0
+    # RFC 2177: an idling client hears "* OK Still here" this often, so that NAT boxes and
+    # firewalls keep the connection open.
+    idle_keepalive: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)

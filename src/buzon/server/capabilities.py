@@ -34,6 +34,7 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.SPECIAL_USE,
     Capability.CREATE_SPECIAL_USE,
     Capability.STATUS_SIZE,
+    Capability.IDLE,
     Capability.UNSELECT,
     Capability.UIDPLUS,
     Capability.MOVE,

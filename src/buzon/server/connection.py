@@ -53,7 +53,7 @@ from buzon.server.context import ServerContext
 from buzon.server.errors import storage_refusal
 from buzon.server.outcome import Bad, Bye, No
 from buzon.server.registry import CommandSpec, display_name, lookup, may_expunge
-from buzon.server.session import Session, State
+from buzon.server.session import Session, State, Wakeup
 from buzon.storage.api import StorageError
 
 log = logging.getLogger("buzon.imap")
@@ -124,6 +124,7 @@ class Connection:
         self.session = Session(peer=f"{host}:{port}", secure=secure, loopback=_is_loopback(host))
         self.reader = CommandReader(_reader_limits(ctx, authenticated=False))
         self._data_ready = asyncio.Event()
+        self._woken = False
         self._eof = False
         self._closed = False
         self._ignore_input = False
@@ -217,7 +218,14 @@ class Connection:
             return limits.unauthenticated_timeout
         return limits.idle_timeout
 
-    async def _next_event(self) -> BadCommand | NeedContinuation | RawLine | Eof | object:
+    def wake(self) -> None:
+        """Interrupt an IDLE wait: something the session should report has happened."""
+        self._woken = True
+        self._data_ready.set()
+
+    async def _next_event(
+        self, *, timeout: float | None = None, wakeable: bool = False
+    ) -> BadCommand | NeedContinuation | RawLine | Eof | Wakeup | object:
         while True:
             if self._shutdown:
                 raise _Shutdown
@@ -230,11 +238,35 @@ class Connection:
                 self.transport.resume_reading()
             if self._eof:
                 return Eof()
+            if wakeable and self._woken:
+                self._woken = False
+                return Wakeup.CHANGE
             self._data_ready.clear()
             try:
-                await asyncio.wait_for(self._data_ready.wait(), self._timeout())
+                wait = self._timeout() if timeout is None else timeout
+                await asyncio.wait_for(self._data_ready.wait(), wait)
             except TimeoutError:
+                if wakeable:
+                    return Wakeup.TIMER
                 raise Bye("Autologout; idle for too long") from None
+
+    async def idle_wait(self, timeout: float) -> bytes | Wakeup:
+        """A client line (IDLE's DONE), or why the wait ended without one (RFC 2177)."""
+        self.reader.line_mode = True
+        try:
+            event = await self._next_event(timeout=timeout, wakeable=True)
+        finally:
+            self.reader.line_mode = False
+        if isinstance(event, RawLine):
+            return event.line
+        if isinstance(event, Wakeup):
+            return event
+        if isinstance(event, Eof):
+            raise ConnectionClosed
+        raise ProtocolViolation(f"expected a line, got {type(event).__name__}")
+
+    def clear_wakeup(self) -> None:
+        self._woken = False
 
     async def read_line(self) -> bytes:
         """One raw client line (SASL responses, IDLE's DONE), without its CRLF."""

@@ -16,6 +16,7 @@ from buzon.server import (
     cmd_append,
     cmd_auth,
     cmd_fetch,
+    cmd_idle,
     cmd_mailbox,
     cmd_select,
     cmd_store,
@@ -79,6 +80,7 @@ TABLE: dict[type, CommandSpec] = {
     c.Select: _spec("SELECT", AUTHENTICATED, cmd_select.handle_select),
     c.Examine: _spec("EXAMINE", AUTHENTICATED, cmd_select.handle_examine),
     c.Append: _spec("APPEND", AUTHENTICATED, cmd_append.handle_append),
+    c.Idle: _spec("IDLE", AUTHENTICATED, cmd_idle.handle_idle),
     # RFC 9051 §6.4: selected
     c.Check: _spec("CHECK", SELECTED, cmd_select.handle_check),
     c.Close: _spec("CLOSE", SELECTED, cmd_select.handle_close),

@@ -13,7 +13,8 @@ path, so a client sees one truth however a change was made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from buzon.imap.responses import (
@@ -67,7 +68,8 @@ class Selection:
     view: SelectedMailbox
     subscription: Subscription | None = None
     dirty: bool = False
-    names: list[str] = field(default_factory=list)
+    # Called when a change arrives: wakes a session in IDLE (RFC 2177).
+    wake: Callable[[], None] | None = None
 
     def on_notice(self, notice: ChangeNotice) -> None:
         """Change-bus callback: only note that there is something to pull."""
@@ -75,6 +77,8 @@ class Selection:
             notice.mailbox_id == self.mailbox.info.mailbox_id
         ):
             self.dirty = True
+            if self.wake is not None:
+                self.wake()
 
 
 def flags_responses(keywords: frozenset[str], *, read_only: bool) -> list[Response]:

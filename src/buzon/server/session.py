@@ -18,6 +18,13 @@ class State(enum.Enum):
     LOGOUT = "logout"
 
 
+class Wakeup(enum.Enum):
+    """Why an IDLE wait ended without a client line."""
+
+    CHANGE = "change"  # something the session should report has happened
+    TIMER = "timer"  # the wait's timeout passed
+
+
 ANY_STATE = frozenset({State.NOT_AUTHENTICATED, State.AUTHENTICATED, State.SELECTED})
 NOT_AUTHENTICATED = frozenset({State.NOT_AUTHENTICATED})
 AUTHENTICATED = frozenset({State.AUTHENTICATED, State.SELECTED})
