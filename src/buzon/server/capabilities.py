@@ -35,6 +35,7 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.CREATE_SPECIAL_USE,
     Capability.STATUS_SIZE,
     Capability.IDLE,
+    Capability.COMPRESS_DEFLATE,
     Capability.UNSELECT,
     Capability.UIDPLUS,
     Capability.MOVE,

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from buzon import __version__
 from buzon.imap import commands as c
-from buzon.imap.responses import CapabilityData, EnabledData, IdData, UntaggedStatus
-from buzon.imap.words import Status
+from buzon.imap import commands_ext as cx
+from buzon.imap.responses import CapabilityData, Code, EnabledData, IdData, UntaggedStatus
+from buzon.imap.words import ResponseCode, Status
 from buzon.server import capabilities
-from buzon.server.outcome import Ok
+from buzon.server.outcome import Bad, Ok
 from buzon.server.session import State
 
 if TYPE_CHECKING:
@@ -74,3 +75,13 @@ async def handle_enable(conn: Connection, cmd: c.Enable) -> Ok:
             newly.append(canonical)
     await conn.send(EnabledData(tuple(newly)))
     return Ok()
+
+
+async def handle_compress(conn: Connection, cmd: cx.Compress) -> Ok:
+    """RFC 4978 §3: only DEFLATE; once per connection."""
+    if cmd.mechanism.upper() != "DEFLATE":
+        raise Bad(f"Unknown compression mechanism {cmd.mechanism}")
+    if conn.compressed:
+        raise Bad("Compression is already active", Code(ResponseCode.COMPRESSIONACTIVE))
+    conn.start_compression()
+    return Ok("DEFLATE active", then=conn.compress_output)

@@ -49,6 +49,7 @@ from buzon.imap.responses import (
 )
 from buzon.imap.words import ResponseCode, Status
 from buzon.server import capabilities, selection, trace
+from buzon.server.compression import Deflate
 from buzon.server.context import ServerContext
 from buzon.server.errors import storage_refusal
 from buzon.server.outcome import Bad, Bye, No
@@ -63,6 +64,8 @@ _MAX_BAD_BEFORE_VALID = 3
 # Literals a client may send before it has logged in: enough for LOGIN and AUTHENTICATE.
 _MAX_UNAUTHENTICATED_LITERAL = 16 * 1024
 _REFUSALS_NOT_ERRORS = frozenset({"BADCHARSET", "USEATTR"})
+# Bytes inflated per step from a compressed client stream (RFC 4978).
+_INFLATE_STEP = 256 * 1024
 # Responses carrying more literal data than this are written in chunks as they are encoded.
 _STREAM_ABOVE = 64 * 1024
 
@@ -125,6 +128,9 @@ class Connection:
         self.reader = CommandReader(_reader_limits(ctx, authenticated=False))
         self._data_ready = asyncio.Event()
         self._woken = False
+        # RFC 4978: set for input when COMPRESS succeeds; output follows its tagged OK.
+        self._deflate: Deflate | None = None
+        self._deflate_output = False
         self._eof = False
         self._closed = False
         self._ignore_input = False
@@ -146,7 +152,10 @@ class Connection:
     def feed(self, data: bytes) -> None:
         if self._ignore_input:
             return
-        self.reader.receive_data(data)
+        if self._deflate is not None:
+            self._deflate.receive(data)
+        else:
+            self.reader.receive_data(data)
         self._fed += len(data)
         if self._fed > _PAUSE_AFTER and not self._reading_paused:
             self._reading_paused = True
@@ -204,6 +213,9 @@ class Connection:
     async def _write(self, data: bytes | memoryview) -> None:
         if self._closed:
             raise ConnectionClosed
+        if self._deflate_output:
+            assert self._deflate is not None
+            data = self._deflate.compress(data)
         self.transport.write(data)
         if not self._write_ready.is_set():
             await self._write_ready.wait()
@@ -232,6 +244,12 @@ class Connection:
             event = self.reader.next_event()
             if not isinstance(event, NeedData):
                 return event
+            if self._deflate is not None and self._deflate.pending:
+                # Inflate a bounded step at a time, only as the reader needs it.
+                inflated = self._deflate.inflate(_INFLATE_STEP)
+                if inflated:  # b"" would tell the reader the client closed the stream
+                    self.reader.receive_data(inflated)
+                continue
             self._fed = 0
             if self._reading_paused and not self._closed:
                 self._reading_paused = False
@@ -241,6 +259,10 @@ class Connection:
             if wakeable and self._woken:
                 self._woken = False
                 return Wakeup.CHANGE
+            if self._deflate_output and not self._closed:
+                # About to wait for the client: everything sent so far must reach it.
+                assert self._deflate is not None
+                self.transport.write(self._deflate.flush())
             self._data_ready.clear()
             try:
                 wait = self._timeout() if timeout is None else timeout
@@ -267,6 +289,18 @@ class Connection:
 
     def clear_wakeup(self) -> None:
         self._woken = False
+
+    @property
+    def compressed(self) -> bool:
+        return self._deflate is not None
+
+    def start_compression(self) -> None:
+        """RFC 4978 §3: inflate the client's bytes from now on (it waits for our OK)."""
+        self._deflate = Deflate()
+
+    async def compress_output(self) -> None:
+        """Run after the tagged OK of COMPRESS: compress everything written from now on."""
+        self._deflate_output = True
 
     async def read_line(self) -> bytes:
         """One raw client line (SASL responses, IDLE's DONE), without its CRLF."""
@@ -346,6 +380,9 @@ class Connection:
             selection.close(self)
             self._release()
             if not self._closed:
+                if self._deflate_output:
+                    assert self._deflate is not None
+                    self.transport.write(self._deflate.flush())
                 self.transport.close()
             log.info(
                 "session=%s user=%s peer=%s disconnected",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from buzon.imap import commands as c
+from buzon.imap import commands_ext as cx
 from buzon.server import (
     cmd_any,
     cmd_append,
@@ -81,6 +82,8 @@ TABLE: dict[type, CommandSpec] = {
     c.Examine: _spec("EXAMINE", AUTHENTICATED, cmd_select.handle_examine),
     c.Append: _spec("APPEND", AUTHENTICATED, cmd_append.handle_append),
     c.Idle: _spec("IDLE", AUTHENTICATED, cmd_idle.handle_idle),
+    # RFC 4978 §3: COMPRESS after authentication (Dovecot and most clients do it there)
+    cx.Compress: _spec("COMPRESS", AUTHENTICATED, cmd_any.handle_compress),
     # RFC 9051 §6.4: selected
     c.Check: _spec("CHECK", SELECTED, cmd_select.handle_check),
     c.Close: _spec("CLOSE", SELECTED, cmd_select.handle_close),

@@ -1,0 +1,60 @@
+"""COMPRESS=DEFLATE (RFC 4978): raw deflate in both directions above TLS.
+
+Input is inflated in bounded steps, only when the command reader wants more bytes, so a
+small compressed packet that expands to gigabytes (a "zip bomb") never sits in memory at
+once. Output is compressed as it is written and flushed with Z_SYNC_FLUSH whenever the
+server waits for the client, so partial flushes end every burst of responses and a
+client reading them never waits for bytes held in the compressor.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from buzon.imap.reader import ProtocolViolation
+
+# RFC 4978 §4: raw DEFLATE (RFC 1951), no zlib header: negative window bits.
+_WBITS = -15
+
+
+class Deflate:
+    """The compression layer of one connection."""
+
+    __slots__ = ("_deflater", "_inflater", "_pending", "_tail")
+
+    def __init__(self) -> None:
+        self._inflater = zlib.decompressobj(_WBITS)
+        self._deflater = zlib.compressobj(6, zlib.DEFLATED, _WBITS)
+        self._pending = bytearray()
+        self._tail = b""
+
+    def receive(self, data: bytes) -> None:
+        """Compressed bytes from the client, to be inflated when needed."""
+        self._pending += data
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending) + len(self._tail)
+
+    def inflate(self, limit: int) -> bytes:
+        """At most `limit` inflated bytes; raises ProtocolViolation on corrupt input."""
+        if not self._tail and self._pending:
+            self._tail = bytes(self._pending)
+            self._pending.clear()
+        if not self._tail:
+            return b""
+        try:
+            out = self._inflater.decompress(self._tail, limit)
+        except zlib.error as exc:
+            raise ProtocolViolation(f"corrupt DEFLATE data: {exc}") from None
+        self._tail = self._inflater.unconsumed_tail
+        if self._inflater.eof:
+            raise ProtocolViolation("the client ended its DEFLATE stream")
+        return out
+
+    def compress(self, data: bytes | memoryview) -> bytes:
+        return self._deflater.compress(data)
+
+    def flush(self) -> bytes:
+        """Everything compressed so far, ending on a byte boundary (Z_SYNC_FLUSH)."""
+        return self._deflater.flush(zlib.Z_SYNC_FLUSH)
