@@ -40,6 +40,10 @@ class ServerSettings:
     # production config sets 143 and 993 (docs/configuration.md). 0 disables a listener.
     imap_port: int = 1143
     imaps_port: int = 1993
+    # POP3 (RFC 1939) with STLS and over implicit TLS: off unless asked for, since POP3
+    # clients usually delete what they download (README suggests 1110 and 1995).
+    pop3_port: int = 0
+    pop3s_port: int = 0
     hostname: str = "localhost"
     debug: bool = False
 
@@ -63,6 +67,8 @@ class AuthSettings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # Users who may set quotas over IMAP (RFC 9208 SETQUOTA) and /shared server annotations.
+    admins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,9 @@ class LimitSettings:
     # RFC 9051 §5.4: the autologout timer is at least 30 minutes once authenticated.
     unauthenticated_timeout: float = 60.0
     idle_timeout: float = 1800.0
+    # RFC 5464 §4.1: at least 1024 octets per annotation and 10 annotations per mailbox.
+    max_metadata_size: int = 64 * KIB
+    max_metadata_entries: int = 100
     # RFC 2177: an idling client hears "* OK Still here" this often, so that NAT boxes and
     # firewalls keep the connection open.
     idle_keepalive: float = 120.0
@@ -106,6 +115,24 @@ class StorageSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LmtpSettings:
+    """Mail delivery over LMTP (RFC 2033) and `buzon deliver`."""
+
+    # LMTP must not use port 25 (RFC 2033 §6); 0 disables the TCP listener.
+    port: int = 2424
+    listen: tuple[str, ...] = ("127.0.0.1",)
+    socket: Path | None = None  # a Unix socket path, e.g. Postfix's lmtp:unix:/path
+    socket_mode: str = "0666"  # octal permissions of the socket
+    domains: tuple[str, ...] = ()  # the domains delivered to; empty: every domain
+    detail_delimiter: str = "+"  # user+detail@domain -> user; "" disables
+    detail_folder: bool = True  # ... into the folder "detail" when it exists
+    max_message_size: int = 64 * MIB  # advertised as SIZE (RFC 1870)
+    max_recipients: int = 1000
+    timeout: float = 300.0
+    starttls: bool = True  # offer STARTTLS with the server's certificate
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All settings."""
 
@@ -115,6 +142,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     mailboxes: MailboxSettings = field(default_factory=MailboxSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    lmtp: LmtpSettings = field(default_factory=LmtpSettings)
 
 
 Overrides = Mapping[str, Mapping[str, object]]

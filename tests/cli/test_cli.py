@@ -130,6 +130,8 @@ def test_serve_demo_then_sigterm_says_bye(tmp_path: Path, config: Path) -> None:
             str(port),
             "--imaps-port",
             "0",
+            "--lmtp-port",
+            "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from buzon.storage.api import AppendRequest, Store
+from tests.server import fixtures_search
 
 UTC = dt.UTC
 
@@ -82,8 +83,17 @@ async def _inbox_mime(store: Store) -> None:
     await inbox.append([AppendRequest(MIME_MESSAGE, frozenset(), when(4))])
 
 
+async def _inbox_4_quota(store: Store) -> None:
+    """inbox-4 with alice limited to 5 messages and 1 MiB (RFC 9208 QUOTA)."""
+    await _inbox_4(store)
+    await store.set_user_quota("alice", storage=1024 * 1024, messages=5)
+
+
 FIXTURES: dict[str, Callable[[Store], Awaitable[None]]] = {
+    "inbox-4-quota": _inbox_4_quota,
     "empty": _empty,
     "inbox-4": _inbox_4,
     "inbox-mime": _inbox_mime,
+    "inbox-search": fixtures_search.inbox_search,
+    "inbox-threads": fixtures_search.inbox_threads,
 }

@@ -48,6 +48,8 @@ def _serve(data: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--imaps-port",
             "0",
+            "--lmtp-port",
+            "0",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -50,7 +50,10 @@ def test_imaplib_starttls(server: ServerThread) -> None:
         assert imap.starttls(ssl_context=server.client_tls_context())[0] == "OK"
         assert "STARTTLS" not in imap.capabilities
         assert imap.login("bob", PASSWORD)[0] == "OK"
-        assert imap.namespace() == ("OK", [b'(("" "/")) NIL NIL'])
+        assert imap.namespace() == (
+            "OK",
+            [b'(("" "/")) (("Other Users/" "/")) (("Shared Folders/" "/"))'],
+        )
     finally:
         imap.logout()
 

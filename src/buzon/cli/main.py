@@ -17,7 +17,9 @@ from typing import Any
 
 from buzon import __version__
 from buzon.auth import InvalidPasswordError, make_credentials
+from buzon.cli import deliver, index_cmd, quota, transfer_cli
 from buzon.cli.demo import install_demo
+from buzon.cli.services import extra_services
 from buzon.config import ConfigError, Settings, load_settings
 from buzon.server.app import argon2_parameters, open_store, serve
 from buzon.server.listener import Bound
@@ -64,6 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="IMAP over implicit TLS (default 1993; 0 disables)",
     )
     serve_p.add_argument(
+        "--pop3-port",
+        type=int,
+        metavar="N",
+        help="POP3 port with STLS (default 0: disabled; e.g. 1110)",
+    )
+    serve_p.add_argument(
+        "--pop3s-port",
+        type=int,
+        metavar="N",
+        help="POP3 over implicit TLS (default 0: disabled; e.g. 1995)",
+    )
+    serve_p.add_argument(
+        "--lmtp-port", type=int, metavar="N", help="LMTP on 127.0.0.1 (default 2424; 0 disables)"
+    )
+    serve_p.add_argument(
+        "--lmtp-socket", type=Path, metavar="PATH", help="LMTP on this Unix socket too"
+    )
+    serve_p.add_argument(
         "--demo",
         action="store_true",
         help="create user demo (password demo) with sample mail, once",
@@ -89,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(del_p)
     list_p = user_cmds.add_parser("list", help="list users")
     _common(list_p)
+    _common(quota.add_parser(user_cmds))
+    transfer_cli.add_parsers(commands, _common)
+    deliver.add_parser(commands)
+    index_cmd.add_parser(commands, _common)
+    _common(commands.choices["deliver"])
     return parser
 
 
@@ -96,13 +121,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     server: dict[str, object] = {}
     if args.data_dir is not None:
         server["data_dir"] = str(args.data_dir)
-    for option in ("listen", "imap_port", "imaps_port"):
+    for option in ("listen", "imap_port", "imaps_port", "pop3_port", "pop3s_port"):
         value = getattr(args, option, None)
         if value is not None:
             server[option] = value
     if getattr(args, "debug", False):
         server["debug"] = True
-    return load_settings(args.config, overrides={"server": server} if server else None)
+    lmtp: dict[str, object] = {}
+    if getattr(args, "lmtp_port", None) is not None:
+        lmtp["port"] = args.lmtp_port
+    if getattr(args, "lmtp_socket", None) is not None:
+        lmtp["socket"] = str(args.lmtp_socket)
+    overrides = {name: values for name, values in (("server", server), ("lmtp", lmtp)) if values}
+    return load_settings(args.config, overrides=overrides or None)
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -132,6 +163,8 @@ async def _user_action(args: argparse.Namespace, settings: Settings, secret: str
             case "del":
                 await store.delete_user(name)
                 print(f"deleted user {name}")
+            case "quota":
+                await quota.quota_action(store, args)
             case _:
                 for user in await store.list_users():
                     print(user)
@@ -168,7 +201,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                     b.port,
                 )
 
-    _run(serve(settings, prepare=prepare, ready=ready))
+    _run(serve(settings, prepare=prepare, ready=ready, services=extra_services))
     return EXIT_OK
 
 
@@ -194,6 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command in transfer_cli.COMMANDS:
+            return transfer_cli.run(args, settings)
+        if args.command == "deliver":
+            return deliver.run(args, settings)
+        if args.command == "index":
+            return index_cmd.run(args, settings)
         return _user(args, settings)
     except (StorageError, InvalidPasswordError) as exc:
         print(f"buzon: {exc}", file=sys.stderr)

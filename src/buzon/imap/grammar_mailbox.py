@@ -194,8 +194,8 @@ def parse_list(p: Parser, tag: str) -> List:
                 if p.try_char(b")"):
                     break
                 p.sp("between LIST selection options")
-        if selection == {ListSelect.RECURSIVEMATCH}:
-            # RFC 5258 §3.1: RECURSIVEMATCH needs another selection option
+        if selection - {ListSelect.REMOTE} == {ListSelect.RECURSIVEMATCH}:
+            # RFC 5258 §3.1: RECURSIVEMATCH needs another selection option (REMOTE is none)
             p.error("RECURSIVEMATCH requires another selection option")
         p.sp("after LIST selection options")
     reference = p.mailbox()

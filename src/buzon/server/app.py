@@ -6,11 +6,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Protocol
 
 from argon2 import Parameters, Type
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
-from buzon.auth import Authenticator, FailureThrottle
+from buzon.auth import Authenticator, FailureThrottle, tls_server_end_point
 from buzon.config import Settings
 from buzon.server.context import ServerContext
 from buzon.server.listener import Bound, Endpoint, ImapServer
@@ -19,6 +23,17 @@ from buzon.storage.api import DefaultMailbox, Store
 from buzon.storage.sqlite import SqliteStore
 
 log = logging.getLogger("buzon.server")
+
+
+class Service(Protocol):
+    """Another protocol on the same store (POP3), started after the IMAP listeners.
+
+    Built by `cli/` from the server's context, since `server/` may not import its siblings.
+    """
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def argon2_parameters(settings: Settings) -> Parameters:
@@ -48,12 +63,17 @@ def default_mailboxes(settings: Settings) -> list[DefaultMailbox]:
     ]
 
 
-async def open_store(settings: Settings) -> Store:
-    """The embedded store in the data directory, created on first use."""
+async def open_store(settings: Settings, *, watch: bool = False) -> Store:
+    """The embedded store in the data directory, created on first use.
+
+    With `watch` (the server), commits of other processes such as `buzon deliver` are
+    published on the store's change bus.
+    """
     return await SqliteStore.open(
         settings.server.data_dir,
         default_mailboxes=default_mailboxes(settings),
         synchronous_full=settings.storage.synchronous_full,
+        watch=watch,
     )
 
 
@@ -74,7 +94,14 @@ def build_context(settings: Settings, store: Store) -> ServerContext:
         authenticator=authenticator,
         throttle=FailureThrottle(),
         tls=tls,
+        tls_server_end_point=_end_point(tls.cert_path),
     )
+
+
+def _end_point(cert_path: Path) -> bytes:
+    """RFC 5929 tls-server-end-point data of the server certificate (SCRAM -PLUS)."""
+    certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    return tls_server_end_point(certificate.public_bytes(serialization.Encoding.DER))
 
 
 def endpoints(settings: Settings) -> list[Endpoint]:
@@ -93,10 +120,11 @@ async def serve(
     *,
     prepare: Callable[[Store], Awaitable[None]] | None = None,
     ready: Callable[[list[Bound]], None] | None = None,
+    services: Callable[[ServerContext], Sequence[Service]] | None = None,
 ) -> None:
     """Run the service until SIGTERM or SIGINT, then say BYE to every session."""
     settings.server.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(settings)
+    store = await open_store(settings, watch=True)
     try:
         if prepare is not None:
             await prepare(store)
@@ -106,6 +134,9 @@ async def serve(
         if not listeners:
             log.warning("no listener is enabled (both ports are 0)")
         bound = await server.start(listeners)
+        extra = list(services(ctx)) if services is not None else []
+        for service in extra:
+            await service.start()
         if ready is not None:
             ready(bound)
         stop = asyncio.Event()
@@ -115,6 +146,8 @@ async def serve(
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         log.info("shutting down")
+        for service in reversed(extra):
+            await service.stop()
         await server.stop()
     finally:
         await store.close()

@@ -43,6 +43,24 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.BINARY,
     Capability.CONDSTORE,
     Capability.QRESYNC,
+    Capability.LIST_EXTENDED,
+    Capability.LIST_STATUS,
+    Capability.XLIST,
+    Capability.METADATA,
+    Capability.METADATA_SERVER,
+    Capability.QUOTA,
+    Capability.QUOTA_RES_STORAGE,
+    Capability.QUOTA_RES_MESSAGE,
+    Capability.QUOTASET,
+    Capability.ESEARCH,
+    Capability.SEARCHRES,
+    Capability.PARTIAL,
+    Capability.SORT,
+    Capability.SORT_DISPLAY,
+    Capability.THREAD_ORDEREDSUBJECT,
+    Capability.THREAD_REFERENCES,
+    Capability.WITHIN,
+    Capability.NOTIFY,
 )
 
 # SASL mechanisms that send the password itself (RFC 4616 PLAIN, the LOGIN draft).
@@ -61,6 +79,10 @@ def for_session(conn: Connection) -> tuple[CapabilityWord, ...]:
     if session.state is State.NOT_AUTHENTICATED:
         if not session.secure and conn.ctx.tls is not None:
             caps.append(Capability.STARTTLS)
+        # SCRAM never sends the password, so it is offered on any connection (RFC 7677).
+        caps.append(Capability.AUTH_SCRAM_SHA_256)
+        if conn.channel_bindings():
+            caps.append(Capability.AUTH_SCRAM_SHA_256_PLUS)
         if plaintext_allowed(conn):
             caps.extend(_PLAINTEXT_MECHANISMS)
         else:

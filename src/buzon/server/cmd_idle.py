@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from buzon.imap import commands as c
 from buzon.imap.responses import Continuation, UntaggedStatus
 from buzon.imap.words import Status
-from buzon.server import selection
+from buzon.server import notify, selection
 from buzon.server.outcome import Bad, Bye, Ok
 from buzon.server.session import Wakeup
 
@@ -23,6 +23,7 @@ async def handle_idle(conn: Connection, cmd: c.Idle) -> Ok:
     conn.clear_wakeup()
     # Changes committed just before IDLE began are reported now, not at the next event.
     await selection.sync(conn, allow_expunge=True)
+    await notify.deliver(conn)  # RFC 5465 §4: IDLE sends the events NOTIFY asked for
     started = last_sent = time.monotonic()
     while True:
         now = time.monotonic()
@@ -34,6 +35,7 @@ async def handle_idle(conn: Connection, cmd: c.Idle) -> Ok:
         got = await conn.idle_wait(wait)
         if got is Wakeup.CHANGE:
             await selection.sync(conn, allow_expunge=True)
+            await notify.deliver(conn)
             last_sent = time.monotonic()
         elif got is Wakeup.TIMER:
             if time.monotonic() - last_sent >= limits.idle_keepalive:

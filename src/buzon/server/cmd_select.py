@@ -178,7 +178,8 @@ async def handle_expunge(conn: Connection, cmd: c.Expunge) -> Ok:
 def resolve(view: SelectedMailbox, seqset: SequenceSet, *, uid: bool) -> list[Uid]:
     """The UIDs a command's sequence set names (RFC 9051 §6.4.x); BAD for a bad number."""
     if seqset.saved:
-        raise Bad("$ (SEARCHRES) is not supported")
+        # RFC 5182 §2.1: "$" is the saved result; messages expunged since are left out.
+        return [u for u in view.saved if view.msn_of(u) is not None]
     try:
         return view.resolve_uids(seqset) if uid else view.resolve_msns(seqset)
     except BadSequence as exc:

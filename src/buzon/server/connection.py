@@ -48,7 +48,7 @@ from buzon.imap.responses import (
     UntaggedStatus,
 )
 from buzon.imap.words import ResponseCode, Status
-from buzon.server import capabilities, selection, trace
+from buzon.server import capabilities, notify, selection, trace
 from buzon.server.compression import Deflate
 from buzon.server.context import ServerContext
 from buzon.server.errors import storage_refusal
@@ -142,6 +142,7 @@ class Connection:
         self._task: asyncio.Task[None] | None = None
         self._counted_user: str | None = None
         self.selection: selection.Selection | None = None
+        self.notifier: notify.Notifier | None = None  # RFC 5465 NOTIFY, when set
 
     # --- transport side ------------------------------------------------------------------
 
@@ -290,6 +291,13 @@ class Connection:
     def clear_wakeup(self) -> None:
         self._woken = False
 
+    def channel_bindings(self) -> dict[str, bytes]:
+        """RFC 5929 channel-binding data of this connection (empty without TLS)."""
+        end_point = self.ctx.tls_server_end_point
+        if not self.session.secure or end_point is None:
+            return {}
+        return {"tls-server-end-point": end_point}
+
     @property
     def compressed(self) -> bool:
         return self._deflate is not None
@@ -378,6 +386,7 @@ class Connection:
             log.exception("session=%s peer=%s crashed", session.session_id, session.peer)
         finally:
             selection.close(self)
+            notify.stop(self)
             self._release()
             if not self._closed:
                 if self._deflate_output:
@@ -524,6 +533,8 @@ class Connection:
     async def _sync(self, spec: CommandSpec, command: object) -> None:
         """Untagged updates of the selected mailbox, before the tagged response."""
         await selection.sync(self, allow_expunge=may_expunge(spec, command))
+        if self.notifier is not None:
+            await notify.deliver(self, command)
 
 
 def _state_text(name: str, allowed: frozenset[State], state: State) -> str:

@@ -43,5 +43,7 @@ class ServerContext:
     authenticator: Authenticator
     throttle: FailureThrottle
     tls: TlsSetup | None
+    # RFC 5929 tls-server-end-point data for SCRAM-SHA-256-PLUS (None without a certificate).
+    tls_server_end_point: bytes | None = None
     counts: ConnectionCounts = field(default_factory=ConnectionCounts)
     connections: set[Connection] = field(default_factory=set)

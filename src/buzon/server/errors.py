@@ -18,6 +18,7 @@ _CODES: tuple[tuple[type[api.StorageError], ResponseCode | None], ...] = (
     (api.TooBig, ResponseCode.TOOBIG),
     (api.ReadOnly, ResponseCode.CANNOT),
     (api.Temporary, ResponseCode.UNAVAILABLE),
+    (api.TooMany, ResponseCode.LIMIT),
 )
 
 

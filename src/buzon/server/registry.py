@@ -19,8 +19,13 @@ from buzon.server import (
     cmd_fetch,
     cmd_idle,
     cmd_mailbox,
+    cmd_metadata,
+    cmd_notify,
+    cmd_quota,
     cmd_select,
+    cmd_sort,
     cmd_store,
+    search,
 )
 from buzon.server.outcome import Ok
 from buzon.server.session import ANY_STATE, AUTHENTICATED, NOT_AUTHENTICATED, SELECTED, State
@@ -76,12 +81,21 @@ TABLE: dict[type, CommandSpec] = {
     c.Unsubscribe: _spec("UNSUBSCRIBE", AUTHENTICATED, cmd_mailbox.handle_unsubscribe),
     c.List: _spec("LIST", AUTHENTICATED, cmd_mailbox.handle_list),
     c.Lsub: _spec("LSUB", AUTHENTICATED, cmd_mailbox.handle_lsub),
+    c.Xlist: _spec("XLIST", AUTHENTICATED, cmd_mailbox.handle_xlist),
     c.Namespace: _spec("NAMESPACE", AUTHENTICATED, cmd_mailbox.handle_namespace),
     c.Status: _spec("STATUS", AUTHENTICATED, cmd_mailbox.handle_status),
     c.Select: _spec("SELECT", AUTHENTICATED, cmd_select.handle_select),
     c.Examine: _spec("EXAMINE", AUTHENTICATED, cmd_select.handle_examine),
     c.Append: _spec("APPEND", AUTHENTICATED, cmd_append.handle_append),
     c.Idle: _spec("IDLE", AUTHENTICATED, cmd_idle.handle_idle),
+    # RFC 9208 §4.1 QUOTA, RFC 5464 §4.2-§4.3 METADATA: authenticated (and selected)
+    cx.GetQuota: _spec("GETQUOTA", AUTHENTICATED, cmd_quota.handle_getquota),
+    cx.GetQuotaRoot: _spec("GETQUOTAROOT", AUTHENTICATED, cmd_quota.handle_getquotaroot),
+    cx.SetQuota: _spec("SETQUOTA", AUTHENTICATED, cmd_quota.handle_setquota),
+    cx.GetMetadata: _spec("GETMETADATA", AUTHENTICATED, cmd_metadata.handle_getmetadata),
+    cx.SetMetadata: _spec("SETMETADATA", AUTHENTICATED, cmd_metadata.handle_setmetadata),
+    # RFC 5465 §3.1: NOTIFY in the authenticated and selected states
+    cx.Notify: _spec("NOTIFY", AUTHENTICATED, cmd_notify.handle_notify),
     # RFC 4978 §3: COMPRESS after authentication (Dovecot and most clients do it there)
     cx.Compress: _spec("COMPRESS", AUTHENTICATED, cmd_any.handle_compress),
     # RFC 9051 §6.4: selected
@@ -93,6 +107,9 @@ TABLE: dict[type, CommandSpec] = {
     c.Store: _spec("STORE", SELECTED, cmd_store.handle_store, uses_msn=True),
     c.Copy: _spec("COPY", SELECTED, cmd_store.handle_copy),
     c.Move: _spec("MOVE", SELECTED, cmd_store.handle_move),
+    c.Search: _spec("SEARCH", SELECTED, search.handle_search, uses_msn=True),
+    cx.Sort: _spec("SORT", SELECTED, cmd_sort.handle_sort, uses_msn=True),
+    cx.Thread: _spec("THREAD", SELECTED, cmd_sort.handle_thread, uses_msn=True),
 }
 
 

@@ -165,6 +165,7 @@ class SelectedMailbox:
         "_uids",
         "highest_modseq",
         "read_only",
+        "saved",
         "uidvalidity",
     )
 
@@ -190,6 +191,8 @@ class SelectedMailbox:
         self._recent: set[Uid] = {u for u in snapshot.recent if self._index(u) is not None}
         self._keywords: set[str] = set(snapshot.keywords)
         self._keywords_dirty = False
+        # RFC 5182 §2.1: the result a SEARCH RETURN (SAVE) left for "$", ascending UIDs.
+        self.saved: tuple[Uid, ...] = ()
 
     # --- numbering -------------------------------------------------------------------
 

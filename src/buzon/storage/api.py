@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import NewType, Protocol
 
 from buzon.mime import ParsedMessage
+from buzon.storage.query import Query
 
 Uid = NewType("Uid", int)
 ModSeq = NewType("ModSeq", int)
@@ -84,6 +85,10 @@ class Temporary(StorageError):
     """A transient failure (lock timeout, disk full, lost connection); the caller may retry."""
 
 
+class TooMany(StorageError):
+    """A count limit (such as metadata entries per mailbox) would be exceeded; nothing changed."""
+
+
 # --- values ------------------------------------------------------------------------------
 
 
@@ -120,6 +125,26 @@ class MailboxStatus:
     uidnext: Uid
     uidvalidity: int
     highest_modseq: ModSeq
+    # Octets of the messages flagged \\Deleted (RFC 9208 §4.1.4 DELETED-STORAGE).
+    deleted_size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaUsage:
+    """A user's quota root: usage and limits (None: no limit) (RFC 9208 §5.1, §5.2)."""
+
+    storage: int  # octets of all messages in all the user's mailboxes
+    messages: int
+    storage_limit: int | None = None  # octets
+    message_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataEntry:
+    """One annotation (RFC 5464 §3): `name` as first spelled, e.g. "/private/comment"."""
+
+    name: str
+    value: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +194,19 @@ class AppendRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far a resumable import got, committed atomically with the batch it follows.
+
+    `source` names what is imported (an mbox path, a Maildir folder, a remote folder) and
+    `position` is opaque to storage (a byte offset, a file name, a UID): a re-run reads it
+    back with `Account.import_position` and skips what is already in.
+    """
+
+    source: str
+    position: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoreResult:
     """The outcome of `Mailbox.store_flags`."""
 
@@ -194,6 +232,38 @@ class MetaItem(enum.Enum):
     SIZE = "size"
     STRUCTURE = "structure"  # the ParsedMessage computed at delivery
     SAVE_DATE = "save_date"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Matching UIDs, ascending, and each one's modseq (RFC 7162 §3.1.5 reports the max)."""
+
+    uids: tuple[Uid, ...]
+    modseqs: tuple[ModSeq, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SortFields:
+    """What SORT and THREAD compare (RFC 5256, RFC 5957), computed at delivery.
+
+    Strings are folded for comparison (`query.fold`); `sent` is None when the Date: header
+    cannot be read (RFC 5256 §2.2 then uses the internal date); `references` are the
+    normalised parent ids (References, else the first In-Reply-To id).
+    """
+
+    uid: Uid
+    internal_date: dt.datetime
+    size: int
+    sent: dt.datetime | None
+    base_subject: str
+    is_reply: bool
+    from_mailbox: str
+    from_display: str
+    to_mailbox: str
+    to_display: str
+    cc_mailbox: str
+    message_id: str | None
+    references: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +295,15 @@ class MailboxListChanged:
     account: str
 
 
-ChangeNotice = MailboxChanged | MailboxListChanged
+@dataclass(frozen=True, slots=True)
+class SubscriptionChanged:
+    """Published after `name` was subscribed or unsubscribed (RFC 5465 §5.5)."""
+
+    account: str
+    name: str
+
+
+ChangeNotice = MailboxChanged | MailboxListChanged | SubscriptionChanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +361,31 @@ class Mailbox(Protocol):
         """Append all messages or none (RFC 3502); `source_uids` is empty."""
         ...
 
+    async def import_messages(
+        self,
+        messages: Sequence[AppendRequest],
+        *,
+        uids: Sequence[Uid] | None = None,
+        uidnext: Uid | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> CopyResult:
+        """Append for bulk import and migration, in one transaction with `checkpoint`.
+
+        With `uids` (one per message, ascending) a message keeps its UID when that UID is
+        at least the mailbox's UIDNEXT at that point, else it gets UIDNEXT as `append`
+        would; UIDNEXT ends above the last UID and at least `uidnext`. `messages` may be
+        empty, to record a checkpoint or raise UIDNEXT alone.
+        """
+        ...
+
+    async def adopt_uidvalidity(self, uidvalidity: int) -> bool:
+        """Take over `uidvalidity` from the mailbox this one replaces (a migration).
+
+        Done, returning True, only while the mailbox never held a message (UIDNEXT 1):
+        a client can have nothing cached from it. Otherwise nothing changes.
+        """
+        ...
+
     async def store_flags(
         self,
         uids: Sequence[Uid],
@@ -314,6 +417,14 @@ class Mailbox(Protocol):
 
     async def read_message(self, uid: Uid) -> bytes:
         """The exact stored bytes of a message."""
+        ...
+
+    async def search(self, query: Query) -> SearchResult:
+        """The messages matching `query` (semantics in `storage/query.py`), by UID."""
+        ...
+
+    async def sort_fields(self, uids: Sequence[Uid]) -> list[SortFields]:
+        """The stored SORT/THREAD keys of the existing messages among `uids`, in UID order."""
         ...
 
 
@@ -351,6 +462,34 @@ class Account(Protocol):
 
     async def mailbox_status(self, name: str) -> MailboxStatus: ...
 
+    async def import_position(self, source: str) -> str | None:
+        """The last `Checkpoint.position` committed for `source` in this account."""
+        ...
+
+    async def quota(self) -> QuotaUsage:
+        """The account's one quota root (RFC 9208 §3): exact usage and its limits."""
+        ...
+
+    async def set_quota(self, *, storage: int | None, messages: int | None) -> QuotaUsage:
+        """Replace both limits (None removes one); the caller checked the permission."""
+        ...
+
+    async def get_metadata(
+        self, mailbox: str, entries: Sequence[str], depth: int | None
+    ) -> list[MetadataEntry]:
+        """Annotations of `mailbox` ("" is the server) named `entries` (case-insensitive)
+        plus descendants up to `depth` levels below (None: all), by name.
+
+        /private entries are this user's; /shared ones are the mailbox's (RFC 5464 §3.3).
+        """
+        ...
+
+    async def set_metadata(
+        self, mailbox: str, values: Sequence[tuple[str, bytes | None]], *, max_entries: int
+    ) -> None:
+        """Set (None: remove) all or none; `TooMany` past `max_entries` per mailbox and scope."""
+        ...
+
 
 class Store(Protocol):
     """The root: users and their accounts."""
@@ -371,6 +510,12 @@ class Store(Protocol):
     async def delete_user(self, name: str) -> None: ...
 
     async def list_users(self) -> list[str]: ...
+
+    async def set_user_quota(
+        self, name: str, *, storage: int | None, messages: int | None
+    ) -> QuotaUsage:
+        """Replace a user's limits (octets, messages; None: unlimited)."""
+        ...
 
     async def open_account(self, name: str) -> Account: ...
 

@@ -6,11 +6,10 @@ synchronously inside `publish` and should only queue work (wake an IDLE session,
 event), then pull `Mailbox.changes_since`.
 
 Across processes: another process (the CLI delivering mail, a second server) commits to
-the same SQLite file without passing through this bus. A cross-process bus for SQLite
-would watch `PRAGMA data_version` on a reader connection (it changes when another
-connection commits) or a notification file/socket touched after commit, and then publish
-`MailboxChanged` for the mailboxes whose `highest_modseq` moved. It is not built yet: a
-session still sees such changes at its next command that pulls `changes_since`.
+the same SQLite file without passing through this bus. `storage/sqlite/watch.py` watches
+`PRAGMA data_version` and publishes here for the mailboxes whose `highest_modseq` moved
+(the server opens its store with `watch=True`). To stay quiet about this process's own
+changes it asks `published_modseq`, the last modseq published per mailbox.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from buzon.storage.api import ChangeNotice
+from buzon.storage.api import ChangeNotice, MailboxChanged
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,7 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._subs: dict[str, list[LocalSubscription]] = {}
+        self._published: dict[str, int] = {}  # mailbox id -> last modseq published
 
     def subscribe(self, account: str, callback: Callback) -> LocalSubscription:
         sub = LocalSubscription(self, account, callback)
@@ -55,11 +55,22 @@ class LocalBus:
 
     def publish(self, notice: ChangeNotice) -> None:
         """Deliver `notice` to every subscriber of its account; a failing callback is logged."""
+        if isinstance(notice, MailboxChanged):
+            last = self._published.get(notice.mailbox_id, 0)
+            self._published[notice.mailbox_id] = max(last, notice.modseq)
         for sub in list(self._subs.get(notice.account, ())):
             try:
                 sub._deliver(notice)
             except Exception:
                 log.exception("change bus subscriber failed")
+
+    def accounts(self) -> frozenset[str]:
+        """The accounts that have at least one subscriber."""
+        return frozenset(self._subs)
+
+    def published_modseq(self, mailbox_id: str) -> int:
+        """The highest modseq published for the mailbox so far (0: none)."""
+        return self._published.get(mailbox_id, 0)
 
     def subscriber_count(self, account: str) -> int:
         return len(self._subs.get(account, ()))

@@ -10,6 +10,7 @@ mailbox see NotFound and its UIDVALIDITY is never reused.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from buzon.storage.api import (
     INBOX,
@@ -20,13 +21,16 @@ from buzon.storage.api import (
     MailboxInfo,
     MailboxListChanged,
     MailboxStatus,
+    MetadataEntry,
     ModSeq,
     NoPermission,
     NoSelect,
     NotFound,
+    QuotaUsage,
+    SubscriptionChanged,
 )
 from buzon.storage.names import child_range, is_descendant, normalize_mailbox_name, parents
-from buzon.storage.sqlite import txn
+from buzon.storage.sqlite import metadata, quota, txn
 from buzon.storage.sqlite.context import Backend
 from buzon.storage.sqlite.mailbox import SqliteMailbox
 
@@ -187,6 +191,7 @@ class SqliteAccount:
     ) -> tuple[int, int] | None:
         """RFC 3501 §6.3.5: move all INBOX messages to a new mailbox `dst`."""
         new_id, _ = create_in(conn, self._user, dst, frozenset())
+        metadata.copy_all(conn, inbox.id, new_id)
         target = txn.mailbox_by_id(conn, new_id)
         conn.execute(
             "INSERT INTO mailbox_keywords (mailbox_id, folded, keyword)"
@@ -222,6 +227,7 @@ class SqliteAccount:
             )
 
         await self._b.executor.write(job)
+        self._b.bus.publish(SubscriptionChanged(self._name, canon))
 
     async def unsubscribe(self, name: str) -> None:
         """Removing a name that is not subscribed is not an error."""
@@ -233,6 +239,7 @@ class SqliteAccount:
             )
 
         await self._b.executor.write(job)
+        self._b.bus.publish(SubscriptionChanged(self._name, canon))
 
     async def subscriptions(self) -> list[str]:
         def job(conn: sqlite3.Connection) -> list[str]:
@@ -259,6 +266,16 @@ class SqliteAccount:
         row = await self._b.executor.read(lambda conn: self._selectable(conn, canon))
         return SqliteMailbox(self._b, self._name, self._user, row, read_only=read_only)
 
+    async def import_position(self, source: str) -> str | None:
+        def job(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT position FROM import_positions WHERE user_id = ? AND source = ?",
+                (self._user, source),
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._b.executor.read(job)
+
     async def mailbox_status(self, name: str) -> MailboxStatus:
         canon = normalize_mailbox_name(name)
 
@@ -266,3 +283,31 @@ class SqliteAccount:
             return txn.status_of(conn, self._selectable(conn, canon))
 
         return await self._b.executor.read(job)
+
+    # --- quota (RFC 9208) and annotations (RFC 5464): see quota.py and metadata.py ---------
+
+    async def quota(self) -> QuotaUsage:
+        return await self._b.executor.read(lambda conn: quota.read(conn, self._user))
+
+    async def set_quota(self, *, storage: int | None, messages: int | None) -> QuotaUsage:
+        def job(conn: sqlite3.Connection) -> QuotaUsage:
+            txn.require_user(conn, self._user)
+            return quota.set_limits(conn, self._user, storage, messages)
+
+        return await self._b.executor.write(job)
+
+    async def get_metadata(
+        self, mailbox: str, entries: Sequence[str], depth: int | None
+    ) -> list[MetadataEntry]:
+        canon = normalize_mailbox_name(mailbox) if mailbox else ""
+        return await self._b.executor.read(
+            lambda conn: metadata.get(conn, self._user, canon, entries, depth)
+        )
+
+    async def set_metadata(
+        self, mailbox: str, values: Sequence[tuple[str, bytes | None]], *, max_entries: int
+    ) -> None:
+        canon = normalize_mailbox_name(mailbox) if mailbox else ""
+        await self._b.executor.write(
+            lambda conn: metadata.put(conn, self._user, canon, values, max_entries)
+        )

@@ -7,6 +7,7 @@ that mailbox was deleted (or became a placeholder) since, every method raises No
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import hashlib
@@ -17,9 +18,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from buzon.mime import ParsedMessage, parse
+from buzon.storage import fields
 from buzon.storage.api import (
     AppendRequest,
     Changes,
+    Checkpoint,
     CopyResult,
     FlagOp,
     MailboxChanged,
@@ -32,14 +35,19 @@ from buzon.storage.api import (
     NoSelect,
     NotFound,
     ReadOnly,
+    SearchResult,
     Snapshot,
+    SortFields,
     StorageError,
     StoreResult,
+    Temporary,
     Uid,
 )
+from buzon.storage.fields import MessageFields
 from buzon.storage.names import normalize_mailbox_name
+from buzon.storage.query import Query
 from buzon.storage.sqlite import flags as fl
-from buzon.storage.sqlite import txn
+from buzon.storage.sqlite import index, quota, search, txn
 from buzon.storage.sqlite.context import Backend
 
 
@@ -54,6 +62,7 @@ class _Prepared:
     sysflags: int
     keywords: list[str]
     internal_date: str
+    fields: MessageFields  # search and sort fields (storage/fields.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,10 @@ class SqliteMailbox:
         self._id = row.id
         self._info = row.info()
         self._read_only = read_only
+        # The last import_messages call's outcome: calls commit in call order, and none
+        # after a failed one (see import_messages).
+        self._import_tail: asyncio.Future[bool] | None = None
+        self._import_failed = False
 
     @property
     def info(self) -> MailboxInfo:
@@ -237,6 +250,40 @@ class SqliteMailbox:
 
         return await self._b.executor.read(job)
 
+    async def search(self, query: Query) -> SearchResult:
+        """See `sqlite/search.py`: one SELECT, the FTS index for substrings, exact checks."""
+
+        def job(conn: sqlite3.Connection) -> SearchResult:
+            txn.mailbox_by_id(conn, self._id)
+            hits = search.run_search(conn, self._id, query)
+            return SearchResult(tuple(Uid(u) for u, _ in hits), tuple(ModSeq(m) for _, m in hits))
+
+        return await self._b.executor.read(job)
+
+    async def sort_fields(self, uids: Sequence[Uid]) -> list[SortFields]:
+        def job(conn: sqlite3.Connection) -> list[SortFields]:
+            txn.mailbox_by_id(conn, self._id)
+            return [
+                SortFields(
+                    uid=Uid(r[0]),
+                    internal_date=txn.decode_date(r[1]),
+                    size=r[2],
+                    sent=None if r[3] is None else txn.decode_date(r[3]),
+                    base_subject=r[4] or "",
+                    is_reply=bool(r[5]),
+                    from_mailbox=r[6] or "",
+                    from_display=r[7] or "",
+                    to_mailbox=r[8] or "",
+                    to_display=r[9] or "",
+                    cc_mailbox=r[10] or "",
+                    message_id=r[11],
+                    references=tuple((r[12] or "").split()),
+                )
+                for r in search.sort_rows(conn, self._id, uids)
+            ]
+
+        return await self._b.executor.read(job)
+
     async def read_message(self, uid: Uid) -> bytes:
         def job(conn: sqlite3.Connection) -> bytes:
             txn.mailbox_by_id(conn, self._id)
@@ -270,21 +317,39 @@ class SqliteMailbox:
                 self._b.blobs.write(digest, data)
             bits, keywords = fl.split_flags(req.flags)
             date = req.internal_date if req.internal_date is not None else txn.now_utc()
+            parsed = parse(data)
             out.append(
                 _Prepared(
                     digest=digest,
                     data=data,
                     inline=inline,
-                    structure=parse(data).dumps(),
+                    structure=parsed.dumps(),
                     sysflags=bits,
                     keywords=keywords,
                     internal_date=txn.encode_date(date),
+                    fields=fields.compute(data, parsed),
                 )
             )
         return out
 
-    def _append_job(self, prepared: list[_Prepared], conn: sqlite3.Connection) -> _Written:
+    def _append_job(
+        self,
+        prepared: list[_Prepared],
+        conn: sqlite3.Connection,
+        *,
+        wanted: Sequence[int] | None = None,
+        uidnext: int = 0,
+        checkpoint: Checkpoint | None = None,
+    ) -> _Written:
         mb = txn.mailbox_by_id(conn, self._id)
+        # RFC 9208 §4.3.1: refused before anything changes, in the transaction that appends.
+        quota.check(conn, self._user, len(prepared), sum(len(p.data) for p in prepared))
+        if checkpoint is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO import_positions (user_id, source, position)"
+                " VALUES (?, ?, ?)",
+                (self._user, checkpoint.source, checkpoint.position),
+            )
         save = txn.encode_date(txn.now_utc())
         new: list[txn.NewMessage] = []
         for p in prepared:
@@ -305,13 +370,20 @@ class SqliteMailbox:
                 )
                 assert cur.lastrowid is not None
                 content_id = cur.lastrowid
+                index.store(conn, content_id, p.fields)
             new.append(
                 txn.NewMessage(
                     content_id, len(p.data), p.sysflags, p.keywords, p.internal_date, save
                 )
             )
-        uids, modseq = txn.insert_messages(conn, mb, new)
-        return _Written(CopyResult(mb.uidvalidity, (), tuple(uids)), ((mb.id, modseq),))
+        uids, modseq = txn.insert_messages(conn, mb, new, wanted=wanted)
+        if uidnext:
+            # Raising UIDNEXT alone changes no message, so it takes no modseq of its own.
+            conn.execute(
+                "UPDATE mailboxes SET uidnext = max(uidnext, ?) WHERE id = ?", (uidnext, mb.id)
+            )
+        notices = ((mb.id, modseq),) if uids else ()
+        return _Written(CopyResult(mb.uidvalidity, (), tuple(uids)), notices)
 
     async def append(self, messages: Sequence[AppendRequest]) -> CopyResult:
         """RFC 3502: the whole batch in one transaction; files are durable before commit."""
@@ -333,6 +405,85 @@ class SqliteMailbox:
             raise
         self._publish(written.notices)
         return written.result
+
+    async def import_messages(
+        self,
+        messages: Sequence[AppendRequest],
+        *,
+        uids: Sequence[Uid] | None = None,
+        uidnext: Uid | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> CopyResult:
+        """Like `append`, keeping UIDs where possible, with the checkpoint in the transaction.
+
+        A caller may start the next call before this one returns: calls on one handle
+        parse in parallel but commit in call order, and once a call failed every later
+        call on the handle fails (Temporary), so a checkpoint never passes a batch that is
+        not stored. To go on after a failure, open the mailbox again.
+        """
+        self._writable()
+        if uids is not None and len(uids) != len(messages):
+            raise ValueError("one UID per message")
+        if self._import_failed:
+            raise Temporary("an earlier import batch failed")
+        previous = self._import_tail
+        tail: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._import_tail = tail
+        try:
+            result = await self._import_in_order(messages, previous, uids, uidnext, checkpoint)
+        except BaseException:
+            self._import_failed = True
+            tail.set_result(False)
+            raise
+        tail.set_result(True)
+        return result
+
+    async def _import_in_order(
+        self,
+        messages: Sequence[AppendRequest],
+        previous: asyncio.Future[bool] | None,
+        uids: Sequence[Uid] | None,
+        uidnext: Uid | None,
+        checkpoint: Checkpoint | None,
+    ) -> CopyResult:
+        prepared = await self._b.executor.io(partial(self._prepare, messages)) if messages else []
+        if previous is not None and not await previous:
+            raise Temporary("an earlier import batch failed")
+        job = partial(
+            self._append_job,
+            prepared,
+            wanted=None if uids is None else [int(u) for u in uids],
+            uidnext=0 if uidnext is None else int(uidnext),
+            checkpoint=checkpoint,
+        )
+        try:
+            written = await self._b.executor.write(job)
+        except StorageError:
+            files = [p.digest for p in prepared if not p.inline]
+            if files:
+                with contextlib.suppress(StorageError):
+                    await self._b.executor.write(
+                        partial(txn.sweep_candidates, blobs=self._b.blobs, digests=files),
+                        exclusive=True,
+                    )
+            raise
+        self._publish(written.notices)
+        return written.result
+
+    async def adopt_uidvalidity(self, uidvalidity: int) -> bool:
+        """Only while UIDNEXT is 1: no UID was ever handed out, so nothing can be cached."""
+        self._writable()
+        if not 0 < uidvalidity <= txn.MAX_UIDVALIDITY:
+            raise ValueError("UIDVALIDITY is a non-zero 32-bit number (RFC 9051 §2.3.1.1)")
+
+        def job(conn: sqlite3.Connection) -> bool:
+            mb = txn.mailbox_by_id(conn, self._id)
+            if mb.uidnext != 1 or mb.messages:
+                return False
+            conn.execute("UPDATE mailboxes SET uidvalidity = ? WHERE id = ?", (uidvalidity, mb.id))
+            return True
+
+        return await self._b.executor.write(job)
 
     async def store_flags(
         self,
@@ -441,7 +592,7 @@ class SqliteMailbox:
         return written.result.source_uids
 
     def _copy_in(
-        self, conn: sqlite3.Connection, uids: Sequence[Uid], dest: str
+        self, conn: sqlite3.Connection, uids: Sequence[Uid], dest: str, *, charge: bool = True
     ) -> tuple[txn.MailboxRow, list[Uid], CopyResult, tuple[int, int] | None]:
         src = txn.mailbox_by_id(conn, self._id)
         dst = txn.mailbox_by_name(conn, self._user, dest)
@@ -457,6 +608,10 @@ class SqliteMailbox:
         ).fetchall()
         if not rows:
             return src, [], CopyResult(dst.uidvalidity, (), ()), None
+        if charge:
+            # RFC 9208 §4.3.1: a copy counts in full (the shared bytes are an implementation
+            # detail); a MOVE within the account's one quota root changes no usage.
+            quota.check(conn, self._user, len(rows), sum(int(r[2]) for r in rows))
         refs: Counter[int] = Counter(int(r[1]) for r in rows)
         conn.executemany(
             "UPDATE contents SET refcount = refcount + ? WHERE id = ?",
@@ -490,7 +645,7 @@ class SqliteMailbox:
         name = normalize_mailbox_name(dest)
 
         def job(conn: sqlite3.Connection) -> _Written:
-            src, source, result, notice = self._copy_in(conn, uids, name)
+            src, source, result, notice = self._copy_in(conn, uids, name, charge=False)
             if notice is None:
                 return _Written(result, ())
             src = txn.mailbox_by_id(conn, src.id)  # reload: dest may be this mailbox

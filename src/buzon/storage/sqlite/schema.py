@@ -28,6 +28,14 @@ Tables (version 1):
   update them).
 - `blob_trash`: content hashes whose last reference went away; their files are removed
   after commit under the write lock, and at open after a crash.
+
+Version 2 adds `import_positions`: per user and import source, the last position an
+import committed, written in the same transaction as the messages it covers.
+
+Version 3 adds `quotas` (per-user limits; usage is the sum of the `mailboxes` counters,
+exact because they change in the same transaction as the messages) and `metadata`
+(RFC 5464 annotations: `mailbox_id` 0 is the server, `owner` 0 a /shared entry, else the
+user id of a /private one; `folded` is the lower-cased name, `name` its first spelling).
 """
 
 from __future__ import annotations
@@ -115,6 +123,76 @@ MIGRATIONS: list[str] = [
     CREATE TABLE blob_trash (
         sha256 BLOB PRIMARY KEY
     ) WITHOUT ROWID;
+    """,
+    # 1 -> 2: checkpoints of resumable imports (`Mailbox.import_messages`)
+    """
+    CREATE TABLE import_positions (
+        user_id INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        position TEXT NOT NULL,
+        PRIMARY KEY (user_id, source)
+    ) WITHOUT ROWID;
+    """,
+    # 2 -> 3: quota limits (`quota.py`) and annotations (`metadata.py`, RFC 5464)
+    """
+    CREATE TABLE quotas (
+        user_id INTEGER PRIMARY KEY,
+        storage_limit INTEGER,
+        message_limit INTEGER
+    );
+
+    CREATE TABLE metadata (
+        mailbox_id INTEGER NOT NULL,
+        owner INTEGER NOT NULL,
+        folded TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (mailbox_id, owner, folded)
+    ) WITHOUT ROWID;
+    CREATE INDEX metadata_owner ON metadata (owner);
+    """,
+    # 3 -> 4: search and sort fields per content, the trigram full-text index (fields.py,
+    # sqlite/search.py); rows for older contents are filled in at open (sqlite/index.py)
+    """
+    CREATE TABLE msg_fields (
+        content_id INTEGER PRIMARY KEY,
+        sent TEXT,
+        sent_day TEXT,
+        base_subject TEXT NOT NULL,
+        is_reply INTEGER NOT NULL,
+        from_mailbox TEXT NOT NULL,
+        from_display TEXT NOT NULL,
+        to_mailbox TEXT NOT NULL,
+        to_display TEXT NOT NULL,
+        cc_mailbox TEXT NOT NULL,
+        message_id TEXT,
+        refs TEXT NOT NULL
+    );
+
+    CREATE TABLE msg_text (
+        content_id INTEGER PRIMARY KEY,
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+
+    CREATE VIRTUAL TABLE msg_fts USING fts5(
+        headers, body, content='msg_text', content_rowid='content_id',
+        tokenize='trigram case_sensitive 1'
+    );
+
+    CREATE TRIGGER msg_text_insert AFTER INSERT ON msg_text BEGIN
+        INSERT INTO msg_fts (rowid, headers, body) VALUES (new.content_id, new.headers, new.body);
+    END;
+
+    CREATE TRIGGER msg_text_delete AFTER DELETE ON msg_text BEGIN
+        INSERT INTO msg_fts (msg_fts, rowid, headers, body)
+        VALUES ('delete', old.content_id, old.headers, old.body);
+    END;
+
+    CREATE TRIGGER contents_delete_fields AFTER DELETE ON contents BEGIN
+        DELETE FROM msg_fields WHERE content_id = old.id;
+        DELETE FROM msg_text WHERE content_id = old.id;
+    END;
     """,
 ]
 

@@ -19,14 +19,16 @@ from buzon.storage.api import (
     DefaultMailbox,
     MailboxListChanged,
     NotFound,
+    QuotaUsage,
 )
 from buzon.storage.bus import LocalBus
 from buzon.storage.names import normalize_mailbox_name, validate_user_name
-from buzon.storage.sqlite import schema, txn
+from buzon.storage.sqlite import index, quota, schema, txn
 from buzon.storage.sqlite.account import SqliteAccount, create_in
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.context import Backend
 from buzon.storage.sqlite.executor import DbExecutor, connect, translate
+from buzon.storage.sqlite.watch import ChangeWatcher
 
 DB_NAME = "buzon.db"
 
@@ -41,6 +43,7 @@ def _open_sync(data_dir: Path, synchronous_full: bool) -> BlobStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             txn.sweep_trash(conn, blobs)  # files whose removal a crash interrupted
+            index.backfill(conn, blobs)  # search fields of contents stored before them
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -55,6 +58,7 @@ class SqliteStore:
 
     def __init__(self, backend: Backend, default_mailboxes: Sequence[DefaultMailbox]) -> None:
         self._b = backend
+        self._watcher: ChangeWatcher | None = None
         self._defaults = [
             DefaultMailbox(normalize_mailbox_name(d.name), d.special_use) for d in default_mailboxes
         ]
@@ -67,15 +71,25 @@ class SqliteStore:
         default_mailboxes: Sequence[DefaultMailbox] = (),
         synchronous_full: bool = True,
         inline_limit: int = 16384,
+        watch: bool = False,
     ) -> SqliteStore:
-        """Create or open the store in `data_dir`, applying pending migrations."""
+        """Create or open the store in `data_dir`, applying pending migrations.
+
+        With `watch`, commits of other processes are published on the bus (`watch.py`).
+        """
         data_dir = Path(data_dir)
         try:
             blobs = await asyncio.to_thread(_open_sync, data_dir, synchronous_full)
         except (sqlite3.Error, OSError) as exc:
             raise translate(exc) from exc
         executor = DbExecutor(data_dir / DB_NAME, synchronous_full=synchronous_full)
-        return cls(Backend(executor, blobs, LocalBus(), inline_limit), default_mailboxes)
+        store = cls(Backend(executor, blobs, LocalBus(), inline_limit), default_mailboxes)
+        if watch:
+            store._watcher = ChangeWatcher(
+                data_dir / DB_NAME, store._b.bus, synchronous_full=synchronous_full
+            )
+            store._watcher.start()
+        return store
 
     @property
     def bus(self) -> LocalBus:
@@ -138,6 +152,9 @@ class SqliteStore:
             for mailbox_id in ids:
                 trashed += txn.drop_mailbox_rows(conn, mailbox_id)
             conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user,))
+            conn.execute("DELETE FROM metadata WHERE owner = ?", (user,))
+            conn.execute("DELETE FROM quotas WHERE user_id = ?", (user,))
+            conn.execute("DELETE FROM import_positions WHERE user_id = ?", (user,))
             conn.execute("DELETE FROM users WHERE id = ?", (user,))
             return trashed
 
@@ -152,6 +169,19 @@ class SqliteStore:
 
         return await self._b.executor.read(job)
 
+    async def set_user_quota(
+        self, name: str, *, storage: int | None, messages: int | None
+    ) -> QuotaUsage:
+        """RFC 9208 §4.1.3 semantics: both limits are replaced; None is unlimited."""
+
+        def job(conn: sqlite3.Connection) -> QuotaUsage:
+            user = txn.user_id(conn, name)
+            if user is None:
+                raise NotFound(f"no user {name!r}")
+            return quota.set_limits(conn, user, storage, messages)
+
+        return await self._b.executor.write(job)
+
     async def open_account(self, name: str) -> SqliteAccount:
         def job(conn: sqlite3.Connection) -> int | None:
             return txn.user_id(conn, name)
@@ -163,4 +193,7 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Finish queued work and close the connections; the store is unusable after."""
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
         await asyncio.to_thread(self._b.executor.close)

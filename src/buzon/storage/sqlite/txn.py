@@ -19,7 +19,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from buzon.storage.api import INBOX, MailboxInfo, MailboxStatus, ModSeq, NotFound, Uid
+from buzon.storage.api import (
+    INBOX,
+    MailboxInfo,
+    MailboxStatus,
+    ModSeq,
+    NotFound,
+    StorageError,
+    Uid,
+)
 from buzon.storage.sqlite import flags as fl
 from buzon.storage.sqlite.blobs import BlobStore
 
@@ -197,6 +205,18 @@ def recent_count(conn: sqlite3.Connection, mb: MailboxRow) -> int:
     return int(n)
 
 
+def deleted_size(conn: sqlite3.Connection, mb: MailboxRow) -> int:
+    """Octets of the \\Deleted messages (RFC 9208 §4.1.4 DELETED-STORAGE)."""
+    if mb.deleted == 0:
+        return 0
+    (n,) = conn.execute(
+        "SELECT coalesce(sum(c.size), 0) FROM messages m JOIN contents c ON c.id = m.content_id"
+        " WHERE m.mailbox_id = ? AND (m.sysflags & 8) != 0",
+        (mb.id,),
+    ).fetchone()
+    return int(n)
+
+
 def status_of(conn: sqlite3.Connection, mb: MailboxRow) -> MailboxStatus:
     return MailboxStatus(
         messages=mb.messages,
@@ -207,6 +227,7 @@ def status_of(conn: sqlite3.Connection, mb: MailboxRow) -> MailboxStatus:
         uidnext=Uid(mb.uidnext),
         uidvalidity=mb.uidvalidity,
         highest_modseq=ModSeq(mb.highest_modseq),
+        deleted_size=deleted_size(conn, mb),
     )
 
 
@@ -252,9 +273,17 @@ class NewMessage:
 
 
 def insert_messages(
-    conn: sqlite3.Connection, mb: MailboxRow, new: Sequence[NewMessage]
+    conn: sqlite3.Connection,
+    mb: MailboxRow,
+    new: Sequence[NewMessage],
+    *,
+    wanted: Sequence[int] | None = None,
 ) -> tuple[list[Uid], int]:
-    """Add messages with fresh UIDs and one new modseq; return (uids, modseq)."""
+    """Add messages with fresh UIDs and one new modseq; return (uids, modseq).
+
+    `wanted` (an import keeping UIDs): a message takes its wanted UID when that is at
+    least the next free UID, else the next free UID.
+    """
     if not new:
         return [], mb.highest_modseq
     modseq = mb.highest_modseq + 1
@@ -262,8 +291,14 @@ def insert_messages(
     rows = []
     uids: list[Uid] = []
     unseen = deleted = size = 0
+    next_uid = mb.uidnext
     for i, msg in enumerate(new):
-        uid = mb.uidnext + i
+        uid = next_uid
+        if wanted is not None and wanted[i] > uid:
+            uid = wanted[i]
+        if uid > MAX_UIDVALIDITY:  # UIDs are 32-bit like UIDVALIDITY (RFC 9051 §2.3.1.1)
+            raise StorageError("no UID left in this mailbox")
+        next_uid = uid + 1
         uids.append(Uid(uid))
         kws = fl.join_keywords(canonical_keywords(conn, mb.id, msg.keywords, cache))
         rows.append(
@@ -287,9 +322,9 @@ def insert_messages(
         rows,
     )
     conn.execute(
-        "UPDATE mailboxes SET uidnext = uidnext + ?, highest_modseq = ?, messages = messages + ?,"
+        "UPDATE mailboxes SET uidnext = ?, highest_modseq = ?, messages = messages + ?,"
         " unseen = unseen + ?, deleted = deleted + ?, size = size + ? WHERE id = ?",
-        (len(new), modseq, len(new), unseen, deleted, size, mb.id),
+        (next_uid, modseq, len(new), unseen, deleted, size, mb.id),
     )
     return uids, modseq
 
@@ -372,6 +407,8 @@ def drop_mailbox_rows(conn: sqlite3.Connection, mailbox_id: int) -> int:
     conn.execute("DELETE FROM messages WHERE mailbox_id = ?", (mailbox_id,))
     conn.execute("DELETE FROM expunged WHERE mailbox_id = ?", (mailbox_id,))
     conn.execute("DELETE FROM mailbox_keywords WHERE mailbox_id = ?", (mailbox_id,))
+    # RFC 5464 §4.1: a deleted mailbox's annotations go with it.
+    conn.execute("DELETE FROM metadata WHERE mailbox_id = ?", (mailbox_id,))
     conn.execute("DELETE FROM mailboxes WHERE id = ?", (mailbox_id,))
     return release_contents(conn, refs)
 
