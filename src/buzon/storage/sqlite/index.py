@@ -1,0 +1,182 @@
+"""The per-content search fields and the FTS5 trigram index: writing, backfill, rebuild.
+
+Theory of operation
+-------------------
+`msg_fields` (sort and date keys) and `msg_text` (folded header and body text) hold one
+row per stored content, written in the transaction that inserts the content (`store`), so
+COPY, which shares the content, costs nothing. `msg_fts` is an external-content FTS5
+table over `msg_text` with the trigram tokenizer; triggers keep it in step with
+`msg_text`, and a trigger on `contents` drops both rows when the last reference goes.
+
+The index is an accelerator only: every match it reports is checked exactly against
+`msg_text` (`search.py`). `meta.fts_ok` says whether it may be used: `rebuild` clears it
+while it works and sets it when done; a search that finds the index missing or corrupt
+logs once and scans instead.
+
+`backfill` fills the rows of contents stored before these tables existed (at open, after
+the migration); `rebuild` recomputes the rows of one user's contents (or all) from the
+stored bytes and structure, then rebuilds the FTS index: `buzon index rebuild [USER]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+
+from buzon.mime import ParsedMessage
+from buzon.storage.fields import MessageFields, compute
+from buzon.storage.sqlite.blobs import BlobStore
+
+__all__ = ["backfill", "fts_ok", "rebuild", "store"]
+
+log = logging.getLogger("buzon.storage.index")
+
+Progress = Callable[[int, int], None]
+
+
+def store(conn: sqlite3.Connection, content_id: int, f: MessageFields) -> None:
+    """Write the fields of a newly inserted content (inside its transaction)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO msg_fields (content_id, sent, sent_day, base_subject, is_reply,"
+        " from_mailbox, from_display, to_mailbox, to_display, cc_mailbox, message_id, refs)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            content_id,
+            None if f.sent is None else f.sent.isoformat(),
+            None if f.sent_day is None else f.sent_day.isoformat(),
+            f.base_subject,
+            int(f.is_reply),
+            f.from_mailbox,
+            f.from_display,
+            f.to_mailbox,
+            f.to_display,
+            f.cc_mailbox,
+            f.message_id,
+            " ".join(f.references),
+        ),
+    )
+    conn.execute("DELETE FROM msg_text WHERE content_id = ?", (content_id,))
+    conn.execute(
+        "INSERT INTO msg_text (content_id, headers, body) VALUES (?, ?, ?)",
+        (content_id, f.headers, f.body),
+    )
+
+
+def fts_ok(conn: sqlite3.Connection) -> bool:
+    """Whether the FTS index is complete and may be used."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'fts_ok'").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return row is None or int(row[0]) == 1  # absent: never broken since the migration
+
+
+def _set_fts_ok(conn: sqlite3.Connection, ok: bool) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_ok', ?)", (int(ok),))
+
+
+def _fields_of(conn: sqlite3.Connection, blobs: BlobStore, content_id: int) -> MessageFields:
+    sha, inline, structure = conn.execute(
+        "SELECT sha256, inline, structure FROM contents WHERE id = ?", (content_id,)
+    ).fetchone()
+    raw = bytes(inline) if inline is not None else blobs.read(bytes(sha))
+    return compute(raw, ParsedMessage.loads(bytes(structure)))
+
+
+def _fill(
+    conn: sqlite3.Connection, blobs: BlobStore, ids: list[int], progress: Progress | None
+) -> int:
+    done = 0
+    for cid in ids:
+        try:
+            fields = _fields_of(conn, blobs, cid)
+        except (OSError, ValueError) as exc:
+            log.warning("cannot index content %d: %s", cid, exc)
+            continue
+        store(conn, cid, fields)
+        done += 1
+        if progress is not None:
+            progress(done, len(ids))
+    return done
+
+
+def _ensure_index(conn: sqlite3.Connection) -> None:
+    """A missing FTS table is recreated empty and marked unusable until `rebuild`.
+
+    Its delete trigger goes too (a 'delete' of a row the index never held would corrupt
+    it), so deliveries and expunges keep working; `rebuild` restores both.
+    """
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'msg_fts'").fetchone():
+        return
+    log.warning("full-text index missing; searches scan until `buzon index rebuild`")
+    conn.execute("DROP TRIGGER IF EXISTS msg_text_delete")
+    conn.execute(
+        "CREATE VIRTUAL TABLE msg_fts USING fts5(headers, body, content='msg_text',"
+        " content_rowid='content_id', tokenize='trigram case_sensitive 1')"
+    )
+    _set_fts_ok(conn, False)
+
+
+def backfill(conn: sqlite3.Connection, blobs: BlobStore) -> int:
+    """Compute the missing rows (contents stored before migration 4); in a transaction."""
+    _ensure_index(conn)
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT c.id FROM contents c LEFT JOIN msg_fields f ON f.content_id = c.id"
+            " WHERE f.content_id IS NULL ORDER BY c.id"
+        )
+    ]
+    if ids:
+        log.info("indexing %d stored messages for search", len(ids))
+    return _fill(conn, blobs, ids, None)
+
+
+def rebuild(
+    conn: sqlite3.Connection,
+    blobs: BlobStore,
+    user: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Recompute the fields of `user`'s contents (all when None) and rebuild the FTS index.
+
+    Runs in one write transaction; returns how many contents were indexed. The FTS index is
+    dropped and recreated from `msg_text`, which also mends a corrupt index.
+    """
+    if user is None:
+        rows = conn.execute("SELECT id FROM contents ORDER BY id")
+    else:
+        rows = conn.execute(
+            "SELECT DISTINCT m.content_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+            " JOIN users u ON u.id = b.user_id WHERE u.name = ? ORDER BY m.content_id",
+            (user,),
+        )
+    ids = [int(r[0]) for r in rows]
+    _set_fts_ok(conn, False)
+    # Without the index and its triggers while the text is rewritten: a 'delete' sent to
+    # an index that never held the row would corrupt it.
+    for trigger in _TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP TABLE IF EXISTS msg_fts")
+    done = _fill(conn, blobs, ids, progress)
+    conn.execute(
+        "CREATE VIRTUAL TABLE msg_fts USING fts5(headers, body, content='msg_text',"
+        " content_rowid='content_id', tokenize='trigram case_sensitive 1')"
+    )
+    for sql in _TRIGGERS.values():
+        conn.execute(sql)
+    conn.execute("INSERT INTO msg_fts (msg_fts) VALUES ('rebuild')")
+    _set_fts_ok(conn, True)
+    return done
+
+
+# The same triggers as migration 4 (schema.py) creates.
+_TRIGGERS = {
+    "msg_text_insert": "CREATE TRIGGER msg_text_insert AFTER INSERT ON msg_text BEGIN"
+    " INSERT INTO msg_fts (rowid, headers, body) VALUES (new.content_id, new.headers, new.body);"
+    " END",
+    "msg_text_delete": "CREATE TRIGGER msg_text_delete AFTER DELETE ON msg_text BEGIN"
+    " INSERT INTO msg_fts (msg_fts, rowid, headers, body)"
+    " VALUES ('delete', old.content_id, old.headers, old.body); END",
+}

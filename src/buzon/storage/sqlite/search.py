@@ -1,0 +1,305 @@
+"""Evaluating a `query.Query` over one mailbox, on a reader thread.
+
+Theory of operation
+-------------------
+One SELECT reads the mailbox's messages (restricted by UID when the query's top level
+says so) with the columns the query needs; the query is compiled to a predicate over those
+rows and evaluated in Python, cheap tests first inside each `And`. Substring tests read
+the stored folded text of `msg_text` (no message is opened or parsed).
+
+For a substring of 3 or more characters the FTS5 trigram index narrows the candidates
+first: its answer is the set of contents whose text contains every trigram of the string
+in sequence, a superset of the true matches; each candidate is then checked exactly, so
+the result is the same as a scan (a hypothesis property asserts it). Shorter strings, a
+disabled index (`meta.fts_ok`) or an index that fails with a database error fall back to
+the scan; the failure is logged once per search.
+
+`sort_rows` returns what SORT and THREAD need per message (RFC 5256), one query.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from buzon.storage import query as q
+from buzon.storage.fields import ALT, header_values
+from buzon.storage.sqlite import flags as fl
+from buzon.storage.sqlite import index, txn
+
+__all__ = ["run_search", "sort_rows"]
+
+log = logging.getLogger("buzon.storage.search")
+
+_SYSTEM_BITS = {
+    "\\seen": fl.SEEN,
+    "\\answered": fl.ANSWERED,
+    "\\flagged": fl.FLAGGED,
+    "\\deleted": fl.DELETED,
+    "\\draft": fl.DRAFT,
+}
+MIN_INDEXED = 3  # the trigram tokenizer cannot look up shorter strings
+
+# Row layout of the main SELECT.
+_UID: Final = 0
+_BITS: Final = 1
+_KW: Final = 2
+_MODSEQ: Final = 3
+_DATE: Final = 4
+_CID: Final = 5
+_SIZE: Final = 6
+_SENT_DAY: Final = 7
+
+Row = tuple[int, int, str, int, str, int, int | None, str | None]
+Pred = Callable[[Row], bool]
+
+
+@dataclass(slots=True)
+class _Context:
+    conn: sqlite3.Connection
+    use_index: bool
+    texts: dict[int, tuple[str, str]] = field(default_factory=dict)
+    needs_size: bool = False
+    needs_sent: bool = False
+    index_failed: bool = False
+
+    def text(self, cid: int) -> tuple[str, str]:
+        got = self.texts.get(cid)
+        if got is None:
+            row = self.conn.execute(
+                "SELECT headers, body FROM msg_text WHERE content_id = ?", (cid,)
+            ).fetchone()
+            got = ("", "") if row is None else (str(row[0]), str(row[1]))
+            if len(self.texts) > 4096:
+                self.texts.clear()
+            self.texts[cid] = got
+        return got
+
+    def candidates(self, column: str | None, value: str) -> set[int] | None:
+        """Contents the index says may contain `value`; None: no index, scan."""
+        if not self.use_index or len(value) < MIN_INDEXED:
+            return None
+        phrase = '"' + value.replace('"', '""') + '"'
+        match = phrase if column is None else f"{{{column}}} : {phrase}"
+        try:
+            return {
+                int(r[0])
+                for r in self.conn.execute(
+                    "SELECT rowid FROM msg_fts WHERE msg_fts MATCH ?", (match,)
+                )
+            }
+        except sqlite3.DatabaseError as exc:
+            if not self.index_failed:
+                log.warning("full-text index unusable, scanning instead: %s", exc)
+            self.index_failed = True
+            self.use_index = False
+            return None
+
+
+def _day(value: str) -> dt.date:
+    return txn.decode_date(value).astimezone(dt.UTC).date()
+
+
+def _compare(op: q.DateOp, day: dt.date, date: dt.date) -> bool:
+    if op is q.DateOp.BEFORE:
+        return day < date
+    if op is q.DateOp.ON:
+        return day == date
+    return day >= date
+
+
+def _cost(node: q.Query) -> int:
+    """Rough evaluation cost, to try cheap tests first inside an And."""
+    match node:
+        case q.TextContains() | q.HeaderContains():
+            return 3
+        case q.And(parts=parts) | q.Or(parts=parts):
+            return max((_cost(p) for p in parts), default=0)
+        case q.Not(part=part):
+            return _cost(part)
+        case _:
+            return 0
+
+
+def _text_pred(ctx: _Context, node: q.TextContains) -> Pred:
+    value = q.fold(node.value)
+    column = "body" if node.body_only else None
+    cached: list[set[int] | None] = []
+
+    def pred(row: Row) -> bool:
+        if not cached:
+            cached.append(ctx.candidates(column, value))
+        cands = cached[0]
+        cid = row[_CID]
+        if cands is not None and cid not in cands:
+            return False
+        headers, body = ctx.text(cid)
+        if value in body:
+            return True
+        # TEXT: header or body (RFC 9051 §6.4.4); alternatives never join across ALT.
+        return not node.body_only and any(value in part for part in headers.split(ALT))
+
+    return pred
+
+
+def _header_pred(ctx: _Context, node: q.HeaderContains) -> Pred:
+    name = node.field.lower()
+    value = q.fold(node.value)
+    cached: list[set[int] | None] = []
+
+    def pred(row: Row) -> bool:
+        cid = row[_CID]
+        if value:
+            if not cached:
+                cached.append(ctx.candidates("headers", value))
+            cands = cached[0]
+            if cands is not None and cid not in cands:
+                return False
+        values = header_values(ctx.text(cid)[0], name)
+        if not value:
+            return bool(values)  # RFC 9051 §6.4.4: HEADER field "" matches when present
+        return any(value in alt for v in values for alt in v.split(ALT))
+
+    return pred
+
+
+def _compile(ctx: _Context, node: q.Query) -> Pred:
+    match node:
+        case q.MatchAll():
+            return lambda row: True
+        case q.FlagTest(flag=flag, present=present):
+            bit = _SYSTEM_BITS.get(flag.lower())
+            if bit is not None:
+                return lambda row: bool(row[_BITS] & bit) == present
+            if flag.lower() == "\\recent":
+                return lambda row: not present  # never stored; the server resolves it
+            key = fl.fold(flag)
+            return lambda row: (key in {fl.fold(k) for k in row[_KW].split()}) == present
+        case q.HeaderContains():
+            return _header_pred(ctx, node)
+        case q.TextContains():
+            return _text_pred(ctx, node)
+        case q.DateTest(field=q.DateField.INTERNAL, op=op, date=date):
+            return lambda row: _compare(op, _day(row[_DATE]), date)
+        case q.DateTest(field=q.DateField.SENT, op=op, date=date):
+            ctx.needs_sent = True
+
+            def sent(row: Row) -> bool:
+                raw = row[_SENT_DAY]
+                day = _day(row[_DATE]) if raw is None else dt.date.fromisoformat(raw)
+                return _compare(op, day, date)
+
+            return sent
+        case q.TimeTest(at_or_before=before, when=when):
+            if before:
+                return lambda row: txn.decode_date(row[_DATE]) <= when
+            return lambda row: txn.decode_date(row[_DATE]) >= when
+        case q.SizeTest(larger=larger, size=size):
+            ctx.needs_size = True
+            if larger:
+                return lambda row: (row[_SIZE] or 0) > size
+            return lambda row: (row[_SIZE] or 0) < size
+        case q.UidRanges(ranges=ranges):
+            return _in_ranges(ranges)
+        case q.ModSeqAtLeast(modseq=modseq):
+            return lambda row: row[_MODSEQ] >= modseq
+        case q.And(parts=parts):
+            preds = [_compile(ctx, p) for p in sorted(parts, key=_cost)]
+            return lambda row: all(p(row) for p in preds)
+        case q.Or(parts=parts):
+            preds = [_compile(ctx, p) for p in sorted(parts, key=_cost)]
+            return lambda row: any(p(row) for p in preds)
+        case q.Not(part=part):
+            inner = _compile(ctx, part)
+            return lambda row: not inner(row)
+    raise AssertionError(f"unknown query node {node!r}")
+
+
+def _top_uids(node: q.Query) -> q.UidRanges | None:
+    """A UID restriction every match must satisfy, for the SELECT."""
+    if isinstance(node, q.UidRanges):
+        return node
+    if isinstance(node, q.And):
+        for part in node.parts:
+            if isinstance(part, q.UidRanges):
+                return part
+    return None
+
+
+def run_search(
+    conn: sqlite3.Connection, mailbox_id: int, query: q.Query, *, use_index: bool = True
+) -> list[tuple[int, int]]:
+    """(uid, modseq) of the matching messages, ascending by UID."""
+    ctx = _Context(conn, use_index and index.fts_ok(conn))
+    pred = _compile(ctx, query)
+    where = "m.mailbox_id = ?"
+    params: list[int | str] = [mailbox_id]
+    top = _top_uids(query)
+    if top is not None:
+        if not top.ranges:
+            return []
+        if len(top.ranges) <= txn.MAX_RANGES:
+            where += " AND (" + " OR ".join("m.uid BETWEEN ? AND ?" for _ in top.ranges) + ")"
+            params.extend(b for pair in top.ranges for b in pair)
+    size = "c.size" if ctx.needs_size else "NULL"
+    sent = "f.sent_day" if ctx.needs_sent else "NULL"
+    joins = ""
+    if ctx.needs_size:
+        joins += " JOIN contents c ON c.id = m.content_id"
+    if ctx.needs_sent:
+        joins += " LEFT JOIN msg_fields f ON f.content_id = m.content_id"
+    sql = (
+        "SELECT m.uid, m.sysflags, m.keywords, m.modseq, m.internal_date, m.content_id,"
+        f" {size}, {sent} FROM messages m{joins} WHERE {where} ORDER BY m.uid"
+    )
+    rows: list[Row] = conn.execute(sql, params).fetchall()
+    return [(row[_UID], row[_MODSEQ]) for row in rows if pred(row)]
+
+
+def _in_ranges(ranges: tuple[tuple[int, int], ...]) -> Pred:
+    starts = [lo for lo, _ in ranges]
+
+    def pred(row: Row) -> bool:
+        i = bisect.bisect_right(starts, row[_UID]) - 1
+        return i >= 0 and row[_UID] <= ranges[i][1]
+
+    return pred
+
+
+_SORT_COLUMNS = (
+    "m.uid, m.internal_date, c.size, f.sent, f.base_subject, f.is_reply, f.from_mailbox,"
+    " f.from_display, f.to_mailbox, f.to_display, f.cc_mailbox, f.message_id, f.refs"
+)
+
+SortRow = tuple[
+    int,
+    str,
+    int,
+    str | None,
+    str | None,
+    int | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+]
+
+
+def sort_rows(conn: sqlite3.Connection, mailbox_id: int, uids: Sequence[int]) -> list[SortRow]:
+    """The stored sort and threading fields of the existing messages among `uids`."""
+    clause, params = txn.uid_clause("m.uid", uids)
+    rows: list[SortRow] = conn.execute(
+        f"SELECT {_SORT_COLUMNS} FROM messages m JOIN contents c ON c.id = m.content_id"
+        " LEFT JOIN msg_fields f ON f.content_id = m.content_id"
+        f" WHERE m.mailbox_id = ? AND {clause} ORDER BY m.uid",
+        (mailbox_id, *params),
+    ).fetchall()
+    return rows
