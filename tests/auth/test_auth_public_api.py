@@ -31,6 +31,11 @@ EXPECTED = {
     "FailureKind",
     "MechanismName",
     "mechanism",
+    "NeedCredentials",
+    # scram
+    "ScramSha256Mechanism",
+    "new_mechanism",
+    "tls_server_end_point",
     # throttle
     "FailureThrottle",
     "MAX_FAILURES_PER_CONNECTION",

@@ -28,11 +28,13 @@ from buzon.auth.sasl import (
     Failure,
     FailureKind,
     MechanismName,
+    NeedCredentials,
     SaslMechanism,
     SaslStep,
     Verify,
     mechanism,
 )
+from buzon.auth.scram import ScramSha256Mechanism, new_mechanism, tls_server_end_point
 from buzon.auth.throttle import MAX_FAILURES_PER_CONNECTION, FailureThrottle
 
 __all__ = [
@@ -50,15 +52,19 @@ __all__ = [
     "InvalidPasswordError",
     "InvalidSecretError",
     "MechanismName",
+    "NeedCredentials",
     "SaslMechanism",
     "SaslStep",
     "ScramKeys",
+    "ScramSha256Mechanism",
     "SecretLookup",
     "Verify",
     "make_credentials",
     "mechanism",
     "needs_rehash",
+    "new_mechanism",
     "saslprep",
     "scram_sha256_keys",
+    "tls_server_end_point",
     "verify_password",
 ]

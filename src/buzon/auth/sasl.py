@@ -9,8 +9,10 @@ returned `SaslStep`:
 * `Challenge(data)`: send ``+ base64(data)`` and feed the client's answer to `step`;
 * `Verify(authcid, authzid, password)`: the mechanism is done; the session checks the
   password (e.g. with `Authenticator.verify`) and answers OK or NO;
-* `Authenticated(authcid, authzid)`: the mechanism verified the client itself (SCRAM will,
-  from stored keys). Nothing returns it yet;
+* `NeedCredentials(authcid)`: SCRAM wants the user's stored keys; the session passes them
+  (or None) to the mechanism's `provide` (see `buzon.auth.scram`);
+* `Authenticated(authcid, authzid)`: the mechanism verified the client itself (SCRAM, from
+  the stored keys);
 * `Failure(reason, kind)`: the exchange is over and failed. `reason` is for logs, never
   for the client (it may repeat what the client sent).
 
@@ -36,6 +38,7 @@ __all__ = [
     "FailureKind",
     "LoginMechanism",
     "MechanismName",
+    "NeedCredentials",
     "PlainMechanism",
     "SaslMechanism",
     "SaslStep",
@@ -54,6 +57,8 @@ class MechanismName(enum.StrEnum):
 
     PLAIN = "PLAIN"
     LOGIN = "LOGIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_256_PLUS = "SCRAM-SHA-256-PLUS"
 
 
 class FailureKind(enum.Enum):
@@ -81,8 +86,15 @@ class Verify:
 
 
 @dataclass(frozen=True, slots=True)
+class NeedCredentials:
+    """Look up `authcid`'s stored SCRAM keys and pass them to the mechanism's `provide`."""
+
+    authcid: str
+
+
+@dataclass(frozen=True, slots=True)
 class Authenticated:
-    """Final: the mechanism proved the client's identity itself (SCRAM, later)."""
+    """Final: the mechanism proved the client's identity itself (SCRAM)."""
 
     authcid: str
     authzid: str | None
@@ -96,7 +108,7 @@ class Failure:
     kind: FailureKind = FailureKind.MALFORMED
 
 
-SaslStep = Challenge | Verify | Authenticated | Failure
+SaslStep = Challenge | Verify | NeedCredentials | Authenticated | Failure
 
 
 class SaslMechanism(Protocol):

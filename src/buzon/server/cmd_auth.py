@@ -13,8 +13,10 @@ from buzon.auth import (
     Authenticated,
     Challenge,
     Failure,
+    NeedCredentials,
+    ScramSha256Mechanism,
     Verify,
-    mechanism,
+    new_mechanism,
 )
 from buzon.imap import commands as c
 from buzon.imap.responses import CapabilityCode, Code, ContinuationData
@@ -65,10 +67,12 @@ async def handle_login(conn: Connection, cmd: c.Login) -> Ok:
 
 async def handle_authenticate(conn: Connection, cmd: c.Authenticate) -> Ok:
     """RFC 9051 §6.2.2 with SASL-IR (RFC 4959); mechanisms from `buzon.auth.sasl`."""
-    mech = mechanism(cmd.mechanism)
+    mech = new_mechanism(cmd.mechanism, channel_bindings=conn.channel_bindings())
     if mech is None:
         raise No(f"Unsupported authentication mechanism {cmd.mechanism}")
-    _require_privacy(conn)
+    if not isinstance(mech, ScramSha256Mechanism):
+        # SCRAM never sends the password; PLAIN and LOGIN do (RFC 9051 §6.2.3).
+        _require_privacy(conn)
     step = mech.start(cmd.initial_response)
     for _ in range(_MAX_SASL_STEPS):
         match step:
@@ -83,6 +87,10 @@ async def handle_authenticate(conn: Connection, cmd: c.Authenticate) -> Ok:
                 except (binascii.Error, ValueError):
                     raise Bad("Invalid base64 in the SASL response") from None
                 step = mech.step(decoded)
+            case NeedCredentials(authcid=user):
+                assert isinstance(mech, ScramSha256Mechanism)
+                creds = await conn.ctx.authenticator.credentials(user)
+                step = mech.provide(None if creds is None else creds.scram_sha256)
             case Verify(authcid=user, password=password):
                 return await _log_in(conn, user, password, f"AUTHENTICATE {mech.name}")
             case Authenticated(authcid=user):
