@@ -1,4 +1,7 @@
-"""Mailbox commands of the authenticated state (RFC 9051 §6.3, RFC 5258, RFC 6154)."""
+"""Mailbox commands of the authenticated state (RFC 9051 §6.3, RFC 5258, RFC 6154).
+
+Also NAMESPACE (RFC 2342, see `namespaces`), LIST-STATUS (RFC 5819) and Gmail's XLIST.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,15 @@ from buzon.imap.responses import (
     Code,
     ListData,
     LsubData,
-    NamespaceData,
     StatusData,
     StatusValue,
+    XlistData,
 )
 from buzon.imap.words import MailboxAttr, ResponseCode, StatusItem
-from buzon.server.listing import ListRequest, list_mailboxes, list_subscribed
+from buzon.server.listing import ListEntry, ListRequest, list_mailboxes, list_subscribed
+from buzon.server.namespaces import namespace_data, reserved
 from buzon.server.outcome import No, Ok
-from buzon.storage.api import DELIMITER, INBOX, Account, MailboxStatus, NotFound
+from buzon.storage.api import DELIMITER, INBOX, Account, MailboxInfo, MailboxStatus, NotFound
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -39,6 +43,27 @@ SPECIAL_USE = frozenset(
 )
 
 
+# Gmail's XLIST names for the RFC 6154 uses that differ; old clients know only these.
+_XLIST_NAMES = {
+    str(MailboxAttr.ALL): "\\AllMail",
+    str(MailboxAttr.JUNK): "\\Spam",
+    str(MailboxAttr.FLAGGED): "\\Starred",
+}
+
+
+def _refuse_reserved(name: str) -> None:
+    if reserved(name):
+        # RFC 2342 §5: these prefixes start the other users' and shared namespaces.
+        raise No(
+            f'"{name}" lies in the Other Users or Shared Folders namespace',
+            Code(ResponseCode.CANNOT),
+        )
+
+
+async def _personal_mailboxes(account: Account) -> list[MailboxInfo]:
+    return [m for m in await account.list_mailboxes() if not reserved(m.name)]
+
+
 def _account(conn: Connection) -> Account:
     account = conn.session.account
     assert account is not None, "the registry only admits authenticated sessions"
@@ -51,6 +76,7 @@ async def handle_create(conn: Connection, cmd: c.Create) -> Ok:
     name = cmd.mailbox.removesuffix(DELIMITER) if cmd.mailbox != DELIMITER else cmd.mailbox
     if name == INBOX:
         raise No("INBOX always exists", Code(ResponseCode.ALREADYEXISTS))
+    _refuse_reserved(name)
     uses: set[str] = set()
     for attr in cmd.special_use:
         canonical = next((u for u in SPECIAL_USE if u.lower() == attr.lower()), None)
@@ -74,6 +100,7 @@ async def handle_rename(conn: Connection, cmd: c.Rename) -> Ok:
     """RFC 9051 §6.3.6: children move along; renaming INBOX moves its messages."""
     if cmd.new_name == INBOX:
         raise No("INBOX already exists", Code(ResponseCode.ALREADYEXISTS))
+    _refuse_reserved(cmd.new_name)
     await _account(conn).rename_mailbox(cmd.mailbox, cmd.new_name)
     return Ok()
 
@@ -91,23 +118,18 @@ async def handle_unsubscribe(conn: Connection, cmd: c.Unsubscribe) -> Ok:
 
 
 async def handle_namespace(conn: Connection, cmd: c.Namespace) -> Ok:
-    """RFC 2342 §5: one personal namespace with no prefix, delimiter "/"."""
-    await conn.send(NamespaceData(personal=(("", DELIMITER),), other=None, shared=None))
+    """RFC 2342 §5: the personal namespace with no prefix, and the reserved two."""
+    await conn.send(namespace_data())
     return Ok()
 
 
 async def handle_list(conn: Connection, cmd: c.List) -> Ok:
     """RFC 9051 §6.3.9, RFC 5258 (LIST-EXTENDED), RFC 5819 (LIST-STATUS)."""
     account = _account(conn)
-    if not cmd.selection and len(cmd.patterns) == 1 and cmd.patterns[0] == "":
-        # RFC 9051 §6.3.9: an empty pattern asks for the delimiter and the root.
-        await conn.send(
-            ListData(
-                (MailboxAttr.NOSELECT,),
-                DELIMITER,
-                cmd.reference.split(DELIMITER)[0] if cmd.reference else "",
-            )
-        )
+    # RFC 5258 §3: only the basic LIST treats an empty pattern as a question for the
+    # delimiter; an extended one ignores empty patterns.
+    if not cmd.extended and cmd.patterns == ("",):
+        await conn.send(ListData((MailboxAttr.NOSELECT,), DELIMITER, _root(cmd.reference)))
         return Ok()
     request = ListRequest(
         reference=cmd.reference,
@@ -117,24 +139,63 @@ async def handle_list(conn: Connection, cmd: c.List) -> Ok:
         select_special_use=ListSelect.SPECIAL_USE in cmd.selection,
         return_subscribed=ListReturn.SUBSCRIBED in cmd.return_options,
     )
-    mailboxes = await account.list_mailboxes()
+    # RFC 5258 §3.1: REMOTE adds remote mailboxes; this server has none, so it is a no-op.
+    # RFC 5258 §3.5: CHILDINFO names the selection criteria that brought the parent in.
+    child_info = ChildInfo(
+        tuple(
+            o.value for o in (ListSelect.SUBSCRIBED, ListSelect.SPECIAL_USE) if o in cmd.selection
+        )
+    )
+    mailboxes = await _personal_mailboxes(account)
     subscriptions = await account.subscriptions()
     for entry in list_mailboxes(mailboxes, subscriptions, request):
-        extended = (ChildInfo(),) if entry.child_subscribed else ()
-        await conn.send(ListData(entry.attributes, DELIMITER, entry.name, extended))
-        if (
-            cmd.status_items
-            and MailboxAttr.NOSELECT not in entry.attributes
-            and (MailboxAttr.NONEXISTENT not in entry.attributes)
-        ):
-            # RFC 5819 §2: STATUS for each selectable mailbox listed, right after it.
-            try:
-                status = await account.mailbox_status(entry.name)
-            except NotFound:
-                continue
-            await conn.send(
-                StatusData(entry.name, _status_values(status, cmd.status_items, conn, entry.name))
-            )
+        await _send_listed(conn, account, cmd, entry, child_info)
+    return Ok()
+
+
+async def _send_listed(
+    conn: Connection, account: Account, cmd: c.List, entry: ListEntry, child_info: ChildInfo
+) -> None:
+    attrs = entry.attributes
+    status: MailboxStatus | None = None
+    if (
+        cmd.status_items
+        and MailboxAttr.NOSELECT not in attrs
+        and MailboxAttr.NONEXISTENT not in attrs
+    ):
+        try:
+            status = await account.mailbox_status(entry.name)
+        except NotFound:
+            # RFC 5819 §2: no STATUS for a mailbox that cannot be selected (now), and then
+            # the LIST response must say \Noselect.
+            attrs = (MailboxAttr.NOSELECT.value, *attrs)
+    extended = (child_info,) if entry.child_subscribed else ()
+    await conn.send(ListData(attrs, DELIMITER, entry.name, extended))
+    if status is not None:
+        # RFC 5819 §2: the STATUS response follows the LIST response of its mailbox.
+        values = _status_values(status, cmd.status_items, conn, entry.name)
+        await conn.send(StatusData(entry.name, values))
+
+
+def _root(reference: str) -> str:
+    """RFC 3501 §6.3.8: the root of the reference, with its delimiter ("" without one)."""
+    head, sep, _ = reference.partition(DELIMITER)
+    return head + sep if sep else ""
+
+
+async def handle_xlist(conn: Connection, cmd: c.Xlist) -> Ok:
+    """XLIST, Gmail's predecessor of RFC 6154: basic LIST with \\Inbox and Gmail's names."""
+    account = _account(conn)
+    if cmd.pattern == "":
+        await conn.send(XlistData((MailboxAttr.NOSELECT,), DELIMITER, _root(cmd.reference)))
+        return Ok()
+    request = ListRequest(reference=cmd.reference, patterns=(cmd.pattern,))
+    mailboxes = await _personal_mailboxes(account)
+    for entry in list_mailboxes(mailboxes, (), request):
+        attrs = [_XLIST_NAMES.get(a, a) for a in entry.attributes]
+        if entry.name == INBOX:
+            attrs.append("\\Inbox")
+        await conn.send(XlistData(tuple(attrs), DELIMITER, entry.name))
     return Ok()
 
 
@@ -183,6 +244,9 @@ def _status_values(
                 value = status.highest_modseq
             case StatusItem.APPENDLIMIT:
                 value = conn.ctx.settings.limits.max_literal
+            case StatusItem.DELETED_STORAGE:
+                # RFC 9208 §4.1.4: the sum of RFC822.SIZE of the \\Deleted messages.
+                value = status.deleted_size
             case _:
                 continue
         values.append((item, value))

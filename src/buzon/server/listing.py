@@ -82,57 +82,63 @@ def _ancestors(name: str) -> Iterable[str]:
 def list_mailboxes(
     mailboxes: Sequence[MailboxInfo], subscriptions: Iterable[str], request: ListRequest
 ) -> list[ListEntry]:
-    """Answer LIST (RFC 3501 §6.3.8, RFC 5258 §3) for the given tree."""
+    """Answer LIST (RFC 3501 §6.3.8, RFC 5258 §3) for the given tree.
+
+    A name is listed when it matches a pattern and meets every selection option, or, with
+    RECURSIVEMATCH, when it has a descendant that meets them but matches no pattern (that
+    one gets CHILDINFO; RFC 5258 §3.5 asks to suppress redundant CHILDINFO). Empty
+    patterns match nothing (RFC 5258 §3); the basic `LIST "" ""` is the caller's.
+    """
     by_name = {m.name: m for m in mailboxes}
     subscribed = set(subscriptions)
     parents: set[str] = set()
     for name in by_name:
         parents.update(_ancestors(name))
-    subscribed_parents: set[str] = set()
-    for name in subscribed:
-        subscribed_parents.update(_ancestors(name))
 
-    regexes = [pattern_regex(canonical_pattern(request.reference, p)) for p in request.patterns]
+    regexes = [
+        pattern_regex(canonical_pattern(request.reference, p)) for p in request.patterns if p
+    ]
 
     def matches(name: str) -> bool:
         return any(rx.fullmatch(name) for rx in regexes)
 
-    candidates: set[str] = set(by_name)
-    if request.select_subscribed:
-        # RFC 5258 §3.1: subscribed names are listed even when the mailbox is gone.
-        candidates = set(subscribed)
-        if request.recursive_match:
-            candidates |= {p for p in subscribed_parents if matches(p)}
+    def meets(name: str) -> bool:
+        info = by_name.get(name)
+        if request.select_subscribed:
+            # RFC 5258 §3.1: subscribed names are listed even when the mailbox is gone.
+            if name not in subscribed:
+                return False
+        elif info is None:
+            return False
+        # RFC 6154 §3: the SPECIAL-USE selection option lists only special-use mailboxes.
+        return not request.select_special_use or (info is not None and bool(info.special_use))
+
+    universe = set(by_name) | (subscribed if request.select_subscribed else set())
+    child_info: set[str] = set()
+    if request.recursive_match:
+        for name in universe:
+            if meets(name) and not matches(name):
+                child_info.update(_ancestors(name))
 
     entries: list[ListEntry] = []
-    for name in sorted(candidates, key=_sort_key):
-        if not matches(name):
+    for name in sorted(universe | child_info, key=_sort_key):
+        if not matches(name) or not (name in child_info or meets(name)):
             continue
         info = by_name.get(name)
-        child_subscribed = False
-        if request.select_subscribed:
-            if request.recursive_match and name in subscribed_parents:
-                child_subscribed = True
-                if name not in subscribed:
-                    # RFC 5258 §3.5: a parent listed only for its subscribed children.
-                    entries.append(ListEntry(name, (), child_subscribed=True))
-                    continue
-            if name not in subscribed:
-                continue
-        if request.select_special_use and (info is None or not info.special_use):
-            continue
         attrs: list[str] = []
         if info is None:
+            # RFC 5258 §3: \NonExistent, which implies \Noselect, accurately computed.
             attrs.append(NONEXISTENT)
         elif not info.selectable:
             attrs.append(NOSELECT)
         if info is not None and request.return_children:
             attrs.append(HAS_CHILDREN if name in parents else HAS_NO_CHILDREN)
+        # RFC 5258 §3.1: the SUBSCRIBED selection option implies the return option.
         if (request.return_subscribed or request.select_subscribed) and name in subscribed:
             attrs.append(SUBSCRIBED)
         if info is not None and (request.return_special_use or request.select_special_use):
             attrs.extend(sorted(info.special_use))
-        entries.append(ListEntry(name, tuple(attrs), child_subscribed=child_subscribed))
+        entries.append(ListEntry(name, tuple(attrs), child_subscribed=name in child_info))
     return entries
 
 
