@@ -1,0 +1,214 @@
+"""A private Dovecot instance (Debian's dovecot-imapd) in a temporary directory.
+
+Theory of operation
+-------------------
+`DovecotServer` writes a self-contained configuration (no /etc/dovecot include): IMAP only,
+plaintext on 127.0.0.1 at a free port, no TLS, a static userdb and a passwd-file passdb
+with a plaintext password, and base_dir, state_dir, log and mail all inside the directory.
+Mail belongs to the system user `mail`, since Dovecot never accesses mail as root.
+Everything else keeps Dovecot's defaults (no FTS, `mail_fsync = optimized`).
+
+`MaildirWriter` fills the user's INBOX by writing Maildir files directly into `cur/`, the
+way a delivery agent would leave them after a client saw them: LF line ends, the size and
+the CRLF size in the name (`,S=`, `,W=`), flags in the `:2,` info, mtime set to the
+internal date. `index` then runs `doveadm index` so the timed runs meet an indexed mailbox.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from bench.corpus import BenchMessage
+
+USER = "bench"
+PASSWORD = "benchpass"
+MAIL_USER = "mail"
+_FLAG_LETTERS = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S"}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on port {port}") from None
+            time.sleep(0.1)
+
+
+def dovecot_version() -> str:
+    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+class MaildirWriter:
+    """Writes messages as Maildir files into one user's INBOX."""
+
+    def __init__(self, maildir: Path, uid: int, gid: int) -> None:
+        self.root = maildir
+        self._uid = uid
+        self._gid = gid
+        self._count = 0
+        for sub in ("cur", "new", "tmp"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
+        self._keywords: list[str] = []
+
+    def add(self, msg: BenchMessage) -> None:
+        data = msg.content.replace(b"\r\n", b"\n")
+        stamp = int(msg.internal_date.timestamp())
+        self._count += 1
+        letters = sorted(_FLAG_LETTERS[f] for f in msg.flags if f in _FLAG_LETTERS)
+        for flag in sorted(msg.flags):
+            if flag.startswith("\\"):
+                continue
+            if flag not in self._keywords:
+                self._keywords.append(flag)
+            letters.append(chr(ord("a") + self._keywords.index(flag)))
+        size = f"S={len(data)},W={len(msg.content)}"  # Dovecot's size fields, no stat() needed
+        name = f"{stamp}.M{self._count}P1.bench,{size}:2,{''.join(letters)}"
+        path = self.root / "cur" / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, data)
+            os.fchown(fd, self._uid, self._gid)
+        finally:
+            os.close(fd)
+        os.utime(path, (stamp, stamp))
+
+    def finish(self) -> None:
+        """Write the keyword list (dovecot-keywords) and give the tree to the mail user."""
+        if self._keywords:
+            lines = "".join(f"{i} {k}\n" for i, k in enumerate(self._keywords))
+            (self.root / "dovecot-keywords").write_text(lines)
+        for dirpath, _dirs, files in os.walk(self.root):
+            os.chown(dirpath, self._uid, self._gid)
+            for f in files:
+                if not f[0].isdigit():
+                    os.chown(os.path.join(dirpath, f), self._uid, self._gid)
+
+
+class DovecotServer:
+    """Dovecot with its own config in `root`; use as a context manager to stop it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        entry = pwd.getpwnam(MAIL_USER)
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+        self.home = root / "home" / USER
+        self.maildir = self.home / "Maildir"
+        self.conf = root / "dovecot.conf"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def configure(self) -> None:
+        root = self.root
+        os.chmod(root, 0o755)
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chown(root / "home", self.uid, self.gid)
+        os.chown(self.home, self.uid, self.gid)
+        (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+        self.conf.write_text(
+            f"""# Generated by bench/dovecot.py
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+info_log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+login_trusted_networks = 127.0.0.0/8
+first_valid_uid = {self.uid}
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={self.uid} gid={self.gid} home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+protocol imap {{
+  # Default 10 per user and address; the APPEND benchmark opens 20 connections.
+  mail_max_userip_connections = 100
+}}
+"""
+        )
+
+    def writer(self) -> MaildirWriter:
+        return MaildirWriter(self.maildir, self.uid, self.gid)
+
+    def index(self) -> None:
+        """Let Dovecot index INBOX (not timed): `doveadm index`."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.conf), "index", "-u", USER, "INBOX"],
+            check=True,
+        )
+
+    def start(self) -> None:
+        log = open(self.root / "dovecot.stderr", "wb")  # noqa: SIM115 - lives with the process
+        self._proc = subprocess.Popen(
+            ["dovecot", "-F", "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def du(self) -> int:
+        """Bytes on disk under the mail directory."""
+        return sum(
+            os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(self.maildir) for f in fs
+        )
+
+    def __enter__(self) -> DovecotServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
