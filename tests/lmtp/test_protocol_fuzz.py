@@ -42,6 +42,10 @@ def test_any_input_gives_only_well_formed_replies(data: bytes, step: int, tls: b
     limits = Limits(max_line=64, max_message=50, max_recipients=2, max_errors=30)
     run = drive(chunks, limits=limits, tls=tls)
     assert REPLY.match(bytes(run.output)), bytes(run.output)
+    if tls and b"STARTTLS" in data:
+        # Not split-invariant by design: bytes that arrive with STARTTLS are discarded
+        # (the injection defence), bytes that arrive after its 220 follow the handshake.
+        return
     # The same bytes in one piece give the same conversation.
     assert drive([data], limits=limits, tls=tls).output == run.output
 
