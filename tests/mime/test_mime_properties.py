@@ -10,7 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import buzon.mime
-from buzon.mime import ParsedMessage, decode_header, decode_transfer, normalize_crlf
+from buzon.mime import (
+    ParsedMessage,
+    decode_header,
+    decode_transfer,
+    load_envelope,
+    normalize_crlf,
+    parse,
+)
 from buzon.mime.parser import parse_strict
 from tests.mime.mime_helpers import all_parts
 from tests.mime.test_mime_parser import ALTERNATIVE, DIGEST, MIXED, NESTED, SIMPLE
@@ -161,6 +168,7 @@ def test_public_names() -> None:
         "decode_header",
         "decode_transfer",
         "header_range",
+        "load_envelope",
         "mime_header_range",
         "normalize_crlf",
         "parse",
@@ -174,3 +182,10 @@ def test_loads_rejects_garbage() -> None:
     for data in [b"", b"[]", b"[2, [], []]", b'{"a": 1}', b"[1, [0], []]", b"\xff"]:
         with pytest.raises(ValueError, match="ParsedMessage"):
             ParsedMessage.loads(data)
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=2000))
+def test_load_envelope_equals_the_full_load(raw: bytes) -> None:
+    parsed = parse(raw)
+    assert load_envelope(parsed.dumps()) == parsed.envelope

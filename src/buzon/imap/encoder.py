@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import TypeAlias, TypeVar, assert_never
 
 from buzon.imap import mutf7
@@ -224,8 +225,14 @@ def _flag(value: FlagWord) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _flag_list(flags: tuple[FlagWord, ...]) -> str:
+    """The checked, space-separated flags; FETCH FLAGS repeats a few sets very often."""
+    return " ".join(_flag(f) for f in flags)
+
+
 def _flags(flags: Iterable[FlagWord], extra: str = "") -> str:
-    inner = " ".join(_flag(f) for f in flags)
+    inner = _flag_list(flags) if isinstance(flags, tuple) else " ".join(_flag(f) for f in flags)
     if extra:
         inner = f"{inner} {extra}" if inner else extra
     return f"({inner})"

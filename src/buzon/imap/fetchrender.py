@@ -27,9 +27,10 @@ UTF-8 value under the name ``foo*``; clients read ``foo*`` values as RFC 2231
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from buzon.imap.encoder import encode_nstring, encode_string
+from buzon.imap.encoder import QUOTED_MAX, encode_nstring, encode_string
 from buzon.mime import Address, BodyPart, Envelope, ascii_params
 
 __all__ = ["render_body", "render_envelope"]
@@ -41,6 +42,19 @@ _MESSAGE_SUBTYPES = frozenset({"rfc822", "global"})  # RFC 9051 §7.5.2, RFC 653
 # RFC 3501 §7.4.2 needs at least one body in a multipart; the parser guarantees one, but a
 # model built by hand may not have it. Shown like the parser's synthesized empty part.
 _EMPTY_PART = BodyPart(0, 0, 0, lines=0)
+
+
+# Printable ASCII without '"' and '\\': such a value is its own quoted string.
+_PLAIN = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*\Z")
+
+
+def _nstring(value: bytes | None, utf8: bool) -> bytes:
+    """`encode_nstring` with a shortcut for the plain values that most headers are."""
+    if value is None:
+        return _NIL
+    if len(value) <= QUOTED_MAX and _PLAIN.match(value):
+        return b'"' + value + b'"'
+    return encode_nstring(value, utf8=utf8)
 
 
 def render_envelope(env: Envelope, *, utf8: bool = False) -> bytes:
@@ -55,16 +69,16 @@ def render_envelope(env: Envelope, *, utf8: bool = False) -> bytes:
     sender = env.sender or env.from_
     reply_to = env.reply_to or env.from_
     items = [
-        encode_nstring(env.date, utf8=utf8),
-        encode_nstring(env.subject, utf8=utf8),
+        _nstring(env.date, utf8),
+        _nstring(env.subject, utf8),
         _addresses(env.from_, utf8),
         _addresses(sender, utf8),
         _addresses(reply_to, utf8),
         _addresses(env.to, utf8),
         _addresses(env.cc, utf8),
         _addresses(env.bcc, utf8),
-        encode_nstring(env.in_reply_to, utf8=utf8),
-        encode_nstring(env.message_id, utf8=utf8),
+        _nstring(env.in_reply_to, utf8),
+        _nstring(env.message_id, utf8),
     ]
     return b"(" + b" ".join(items) + b")"
 
@@ -80,7 +94,7 @@ def _addresses(addrs: Sequence[Address], utf8: bool) -> bytes:
     out = [b"("]
     for a in addrs:
         fields = (a.name, a.adl, a.mailbox, a.host)
-        out.append(b"(" + b" ".join(encode_nstring(f, utf8=utf8) for f in fields) + b")")
+        out.append(b"(" + b" ".join(_nstring(f, utf8) for f in fields) + b")")
     out.append(b")")
     return b"".join(out)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from buzon.mime.decode import decode_header, decode_transfer, normalize_crlf
 from buzon.mime.headers import select_header_fields
-from buzon.mime.model import Address, BodyPart, Envelope, ParsedMessage
+from buzon.mime.model import Address, BodyPart, Envelope, ParsedMessage, load_envelope
 from buzon.mime.params import ascii_params
 from buzon.mime.parser import count_lines, parse
 from buzon.mime.sections import body_range, header_range, mime_header_range, part_at, text_range
@@ -28,6 +28,7 @@ __all__ = [
     "decode_header",
     "decode_transfer",
     "header_range",
+    "load_envelope",
     "mime_header_range",
     "normalize_crlf",
     "parse",

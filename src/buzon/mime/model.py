@@ -132,6 +132,18 @@ class ParsedMessage:
             raise ValueError(f"corrupt ParsedMessage serialization: {exc}") from exc
 
 
+def load_envelope(data: bytes) -> Envelope:
+    """Only the envelope of a `ParsedMessage.dumps()` document: FETCH ENVELOPE needs no
+    body structure, and building the part tree is most of the cost of `loads`."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+        if not isinstance(doc, list) or len(doc) != 3 or doc[0] != FORMAT_VERSION:
+            raise ValueError("unknown ParsedMessage serialization")
+        return _load_envelope(doc[2])
+    except (TypeError, IndexError, KeyError, AttributeError, UnicodeError) as exc:
+        raise ValueError(f"corrupt ParsedMessage serialization: {exc}") from exc
+
+
 # --- serialization -----------------------------------------------------------------------
 # JSON values are typed loosely (`object`) and checked by construction: a corrupt document
 # raises TypeError/ValueError, which `loads` reports as ValueError.

@@ -6,6 +6,7 @@ only when a body section is asked for (ARCHITECTURE.md, "Batch per command").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ from buzon.imap.responses import (
     FetchSection,
     FetchSize,
     FetchUid,
+    Response,
     VanishedData,
 )
 from buzon.imap.sections import (
@@ -46,13 +48,15 @@ from buzon.mime import ParsedMessage
 from buzon.server import selection
 from buzon.server.cmd_select import resolve
 from buzon.server.outcome import Bad, No, Ok
-from buzon.storage.api import FlagOp, MessageMeta, MetaItem, ModSeq, NotFound, Uid
+from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, NotFound, Uid
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
 SEEN = "\\Seen"
 RECENT = "\\Recent"
+# Message reads kept in flight while bodies are being sent.
+_AHEAD = 4
 # Messages handled per storage round trip: bounds memory for FETCH 1:* on a big mailbox.
 _CHUNK = 500
 # Items answered from the metadata row alone, without the stored MIME structure.
@@ -119,7 +123,11 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         meta_items.add(MetaItem.INTERNAL_DATE)
     if FetchAtt.RFC822_SIZE in items:
         meta_items.add(MetaItem.SIZE)
-    if any(item not in _META_ONLY for item in items):
+    needs_structure = [item for item in items if item not in _META_ONLY]
+    if needs_structure == [FetchAtt.ENVELOPE]:
+        # Only the envelope: the storage skips building the MIME part tree.
+        meta_items.add(MetaItem.ENVELOPE)
+    elif needs_structure:
         meta_items.add(MetaItem.STRUCTURE)
     wanted = frozenset(meta_items)
     content = any(_needs_content(item) for item in items)
@@ -135,31 +143,45 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         if mark_seen:
             metas, newly_seen = await _mark_seen(conn, metas)
         found = {meta.uid: meta for meta in metas}
-        for uid in chunk:
-            msn = view.msn_of(uid)
-            meta = found.get(uid)
-            if msn is None:
-                continue
-            if meta is None:
-                # Expunged by another session and not yet announced (RFC 2180 §4.1): the
-                # UID is still known; anything else is gone with the message.
-                if only_uid:
-                    await conn.send(FetchData(msn, (FetchUid(uid),)))
-                else:
-                    missing = True
-                continue
-            if cmd.changedsince is not None and meta.modseq <= cmd.changedsince:
-                continue
-            try:
-                raw = await sel.mailbox.read_message(uid) if content else b""
-            except NotFound:
-                missing = True  # expunged between the two queries
-                continue
-            answer = _answer(conn, items, meta, raw, utf8=utf8)
-            if uid in newly_seen and FetchAtt.FLAGS not in items:
-                # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
-                answer.append(FetchFlags(_flags(view.is_recent(uid), meta.flags)))
-            await conn.send(FetchData(msn, tuple(answer)))
+        wanted_uids = [
+            uid
+            for uid in chunk
+            if uid in found and (cmd.changedsince is None or found[uid].modseq > cmd.changedsince)
+        ]
+        contents = _Contents(sel.mailbox, wanted_uids if content else [])
+        try:
+            out: list[Response] = []
+            for uid in chunk:
+                msn = view.msn_of(uid)
+                meta = found.get(uid)
+                if msn is None:
+                    continue
+                if meta is None:
+                    # Expunged by another session and not yet announced (RFC 2180 §4.1): the
+                    # UID is still known; anything else is gone with the message.
+                    if only_uid:
+                        out.append(FetchData(msn, (FetchUid(uid),)))
+                    else:
+                        missing = True
+                    continue
+                if cmd.changedsince is not None and meta.modseq <= cmd.changedsince:
+                    continue
+                raw = await contents.get(uid) if content else b""
+                if raw is None:
+                    missing = True  # expunged between the two queries
+                    continue
+                answer = _answer(conn, items, meta, raw, utf8=utf8)
+                if uid in newly_seen and FetchAtt.FLAGS not in items:
+                    # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
+                    answer.append(FetchFlags(_flags(view.is_recent(uid), meta.flags)))
+                out.append(FetchData(msn, tuple(answer)))
+                if content:
+                    # Bodies go out one message at a time: memory stays bounded.
+                    await conn.send_all(out)
+                    out.clear()
+            await conn.send_all(out)
+        finally:
+            contents.close()
     if missing:
         # RFC 2180 §4.1.2, RFC 5530: some messages were expunged by another session.
         raise No("Some messages were expunged by another session", Code(ResponseCode.EXPUNGEISSUED))
@@ -198,6 +220,47 @@ async def _mark_seen(
     return updated, set(changed)
 
 
+class _Contents:
+    """Message bytes read a few at a time ahead of their use.
+
+    Reads run on the storage's reader threads; keeping `_AHEAD` of them in flight hides
+    the round trip per message without holding more than a few messages in memory.
+    """
+
+    def __init__(self, mailbox: Mailbox, uids: Sequence[Uid]) -> None:
+        self._mailbox = mailbox
+        self._uids = list(uids)
+        self._next = 0
+        self._pending: dict[Uid, asyncio.Task[bytes | None]] = {}
+
+    async def _read(self, uid: Uid) -> bytes | None:
+        try:
+            return await self._mailbox.read_message(uid)
+        except NotFound:
+            return None
+
+    def _fill(self) -> None:
+        while len(self._pending) < _AHEAD and self._next < len(self._uids):
+            uid = self._uids[self._next]
+            self._next += 1
+            self._pending[uid] = asyncio.ensure_future(self._read(uid))
+
+    def close(self) -> None:
+        """Cancel reads nobody will use (the command ended early)."""
+        for task in self._pending.values():
+            task.cancel()
+        self._pending.clear()
+
+    async def get(self, uid: Uid) -> bytes | None:
+        self._fill()
+        task = self._pending.pop(uid, None)
+        if task is None:
+            return await self._read(uid)
+        data = await task
+        self._fill()
+        return data
+
+
 def _flags(recent: bool, flags: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(flags | {RECENT})) if recent else tuple(sorted(flags))
 
@@ -224,7 +287,8 @@ def _answer(
             case FetchAtt.MODSEQ:
                 out.append(FetchModSeq(meta.modseq))
             case FetchAtt.ENVELOPE:
-                out.append(FetchRaw("ENVELOPE", render_envelope(_s(structure).envelope, utf8=utf8)))
+                envelope = meta.envelope or _s(structure).envelope
+                out.append(FetchRaw("ENVELOPE", render_envelope(envelope, utf8=utf8)))
             case FetchAtt.BODY:
                 out.append(
                     FetchRaw("BODY", render_body(_s(structure).root, extended=False, utf8=utf8))

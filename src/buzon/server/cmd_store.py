@@ -59,6 +59,7 @@ async def handle_store(conn: Connection, cmd: c.Store) -> Ok:
     )
     view.note_flags(result.updated)
     condstore = selection.condstore_on(conn)
+    answers: list[FetchData] = []
     for mf in result.updated:
         msn = view.msn_of(mf.uid)
         # RFC 7162 §3.1.3: with UNCHANGEDSINCE the FETCH is sent even for .SILENT.
@@ -72,7 +73,8 @@ async def handle_store(conn: Connection, cmd: c.Store) -> Ok:
             items.append(FetchFlags(tuple(sorted(shown))))
         if condstore:
             items.append(FetchModSeq(mf.modseq))
-        await conn.send(FetchData(msn, tuple(items)))
+        answers.append(FetchData(msn, tuple(items)))
+    await conn.send_all(answers)
     sel.dirty = True
     if result.modified:
         numbers = list(result.modified) if cmd.uid else view.msns_of(result.modified)

@@ -66,6 +66,8 @@ _MAX_UNAUTHENTICATED_LITERAL = 16 * 1024
 _REFUSALS_NOT_ERRORS = frozenset({"BADCHARSET", "USEATTR"})
 # Bytes inflated per step from a compressed client stream (RFC 4978).
 _INFLATE_STEP = 256 * 1024
+# Encoded responses are gathered up to this many bytes per write by `send_all`.
+_BATCH_BYTES = 64 * 1024
 # Responses carrying more literal data than this are written in chunks as they are encoded.
 _STREAM_ABOVE = 64 * 1024
 
@@ -208,8 +210,32 @@ class Connection:
         await self._write(data)
 
     async def send_all(self, responses: Iterable[Response]) -> None:
+        """Write many responses with as few writes as possible (FETCH 1:*, STORE 1:*).
+
+        Small responses are encoded into one buffer and written together; a response
+        with a large literal is streamed on its own.
+        """
+        utf8 = "UTF8=ACCEPT" in self.session.enabled
+        debug = self.ctx.settings.server.debug
+        batch: list[bytes] = []
+        size = 0
         for response in responses:
-            await self.send(response)
+            if _payload_size(response) > _STREAM_ABOVE:
+                if batch:
+                    await self._write(b"".join(batch))
+                    batch, size = [], 0
+                await self.send(response)
+                continue
+            data = encode(response, utf8=utf8)
+            if debug:
+                trace.outbound_bytes(self.session, data)
+            batch.append(data)
+            size += len(data)
+            if size >= _BATCH_BYTES:
+                await self._write(b"".join(batch))
+                batch, size = [], 0
+        if batch:
+            await self._write(b"".join(batch))
 
     async def _write(self, data: bytes | memoryview) -> None:
         if self._closed:

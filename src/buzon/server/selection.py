@@ -145,9 +145,11 @@ async def sync(conn: Connection, *, allow_expunge: bool) -> None:
     updates = view.drain(
         allow_expunge=allow_expunge, condstore=condstore_on(conn), qresync=qresync_on(conn)
     )
-    for update in updates:
-        for response in render_update(update, read_only=view.read_only):
-            await conn.send(response)
+    await conn.send_all(
+        response
+        for update in updates
+        for response in render_update(update, read_only=view.read_only)
+    )
 
 
 def close(conn: Connection) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NewType, Protocol
 
-from buzon.mime import ParsedMessage
+from buzon.mime import Envelope, ParsedMessage
 from buzon.storage.query import Query
 
 Uid = NewType("Uid", int)
@@ -231,6 +231,7 @@ class MetaItem(enum.Enum):
     INTERNAL_DATE = "internal_date"
     SIZE = "size"
     STRUCTURE = "structure"  # the ParsedMessage computed at delivery
+    ENVELOPE = "envelope"  # only its envelope (cheaper than STRUCTURE)
     SAVE_DATE = "save_date"
 
 
@@ -277,6 +278,7 @@ class MessageMeta:
     size: int | None = None
     structure: ParsedMessage | None = None
     save_date: dt.datetime | None = None
+    envelope: Envelope | None = None
 
 
 @dataclass(frozen=True, slots=True)

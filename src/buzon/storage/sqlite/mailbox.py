@@ -16,8 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
-from buzon.mime import ParsedMessage, parse
+from buzon.mime import ParsedMessage, load_envelope, parse
 from buzon.storage import fields
 from buzon.storage.api import (
     AppendRequest,
@@ -210,16 +211,17 @@ class SqliteMailbox:
         want_date = MetaItem.INTERNAL_DATE in items
         want_size = MetaItem.SIZE in items
         want_structure = MetaItem.STRUCTURE in items
+        want_envelope = MetaItem.ENVELOPE in items
         want_save = MetaItem.SAVE_DATE in items
         # Only the columns asked for: building 200,000 unused strings is not free.
         columns = ["m.uid", "m.sysflags", "m.keywords", "m.modseq"]
         columns.append("m.internal_date" if want_date else "NULL")
         columns.append("m.save_date" if want_save else "NULL")
         columns.append("c.size" if want_size else "NULL")
-        columns.append("c.structure" if want_structure else "NULL")
+        columns.append("c.structure" if want_structure or want_envelope else "NULL")
         source = (
             "messages m JOIN contents c ON c.id = m.content_id"
-            if want_size or want_structure
+            if want_size or want_structure or want_envelope
             else "messages m"
         )
         clause, params = txn.uid_clause("m.uid", uids)
@@ -230,23 +232,27 @@ class SqliteMailbox:
         decode = txn.decode_date
         loads = ParsedMessage.loads
 
+        def meta(row: tuple[Any, ...], flag_sets: fl.FlagCache) -> MessageMeta:
+            uid, bits, kws, modseq, date, saved, size, structure = row
+            parsed = loads(structure) if want_structure and structure is not None else None
+            envelope = None
+            if want_envelope and structure is not None:
+                envelope = parsed.envelope if parsed is not None else load_envelope(structure)
+            return MessageMeta(
+                uid=uid,
+                flags=flag_sets(bits, kws),
+                modseq=modseq,
+                internal_date=None if date is None else decode(date),
+                size=size,
+                structure=parsed,
+                save_date=None if saved is None else decode(saved),
+                envelope=envelope,
+            )
+
         def job(conn: sqlite3.Connection) -> list[MessageMeta]:
             txn.mailbox_by_id(conn, self._id)
             flag_sets = fl.FlagCache()
-            return [
-                MessageMeta(
-                    uid=uid,
-                    flags=flag_sets(bits, kws),
-                    modseq=modseq,
-                    internal_date=None if date is None else decode(date),
-                    size=size,
-                    structure=None if structure is None else loads(structure),
-                    save_date=None if saved is None else decode(saved),
-                )
-                for uid, bits, kws, modseq, date, saved, size, structure in conn.execute(
-                    sql, (self._id, *params)
-                )
-            ]
+            return [meta(row, flag_sets) for row in conn.execute(sql, (self._id, *params))]
 
         return await self._b.executor.read(job)
 
