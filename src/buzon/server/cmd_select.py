@@ -65,7 +65,7 @@ async def _open(
     mailbox = await account.open_mailbox(name, read_only=read_only)
     snapshot = await mailbox.snapshot(claim_recent=not read_only)
     view = SelectedMailbox(snapshot, read_only=read_only)
-    sel = selection.Selection(mailbox, view, wake=conn.wake)
+    sel = selection.Selection(mailbox, view, wake=conn.wake, feed=conn.ctx.feed)
     for response in selection.flags_responses(snapshot.keywords, read_only=read_only):
         await conn.send(response)
     await conn.send(ExistsData(view.exists))

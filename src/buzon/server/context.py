@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from buzon.auth import Authenticator, FailureThrottle
 from buzon.config import Settings
+from buzon.server.selection import ChangeFeed
 from buzon.server.tls import TlsSetup
 from buzon.storage.api import Store
 
@@ -46,4 +47,6 @@ class ServerContext:
     # RFC 5929 tls-server-end-point data for SCRAM-SHA-256-PLUS (None without a certificate).
     tls_server_end_point: bytes | None = None
     counts: ConnectionCounts = field(default_factory=ConnectionCounts)
+    # Shared change queries for sessions woken by the same commit (see selection.py).
+    feed: ChangeFeed = field(default_factory=ChangeFeed)
     connections: set[Connection] = field(default_factory=set)

@@ -13,6 +13,7 @@ path, so a client sees one truth however a change was made.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -42,7 +43,15 @@ from buzon.server.selected import (
     Update,
     Vanished,
 )
-from buzon.storage.api import ChangeNotice, Mailbox, MailboxChanged, Subscription
+from buzon.storage.api import (
+    ChangeNotice,
+    Changes,
+    Mailbox,
+    MailboxChanged,
+    ModSeq,
+    Subscription,
+    Uid,
+)
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -60,6 +69,51 @@ SYSTEM_FLAGS: tuple[Flag, ...] = (
 )
 
 
+class ChangeFeed:
+    """Shares `changes_since` queries among the sessions one commit wakes.
+
+    Ten thousand sessions idling on one mailbox all wake for the same commit and would
+    each run the same query. A query is shared when the mailbox, the starting modseq and
+    the latest modseq announced on the bus are the same: a query created after the notice
+    of modseq m was seen returns everything up to m at least, which is all a session woken
+    by that notice needs. \\Recent claims are skipped for messages this process has
+    already seen claimed (claims are final, so a skipped claim would have found nothing).
+    """
+
+    __slots__ = ("_announced", "_claimed", "_inflight")
+
+    def __init__(self) -> None:
+        self._announced: dict[str, int] = {}
+        self._claimed: dict[str, int] = {}
+        self._inflight: dict[tuple[str, int, int], asyncio.Future[Changes]] = {}
+
+    def announced(self, mailbox_id: str, modseq: int) -> None:
+        """The bus reported a commit at `modseq` (called from `Selection.on_notice`)."""
+        if modseq > self._announced.get(mailbox_id, 0):
+            self._announced[mailbox_id] = modseq
+
+    async def changes(self, mailbox: Mailbox, since: ModSeq) -> Changes:
+        mailbox_id = mailbox.info.mailbox_id
+        key = (mailbox_id, int(since), self._announced.get(mailbox_id, 0))
+        future = self._inflight.get(key)
+        if future is None:
+            future = asyncio.ensure_future(mailbox.changes_since(since))
+            self._inflight[key] = future
+            future.add_done_callback(lambda _done: self._inflight.pop(key, None))
+        # shield: one session going away must not cancel the query the others wait for.
+        return await asyncio.shield(future)
+
+    async def claim_recent(self, mailbox: Mailbox, uids: list[Uid]) -> tuple[Uid, ...]:
+        mailbox_id = mailbox.info.mailbox_id
+        wanted = [u for u in uids if u > self._claimed.get(mailbox_id, 0)]
+        if not wanted:
+            return ()
+        claimed = await mailbox.claim_recent(wanted)
+        highest = max(wanted)
+        self._claimed[mailbox_id] = max(self._claimed.get(mailbox_id, 0), highest)
+        return claimed
+
+
 @dataclass(slots=True, eq=False)
 class Selection:
     """What SELECT/EXAMINE opened for a session."""
@@ -70,6 +124,7 @@ class Selection:
     dirty: bool = False
     # Called when a change arrives: wakes a session in IDLE (RFC 2177).
     wake: Callable[[], None] | None = None
+    feed: ChangeFeed | None = None
 
     def on_notice(self, notice: ChangeNotice) -> None:
         """Change-bus callback: only note that there is something to pull."""
@@ -77,6 +132,8 @@ class Selection:
             notice.mailbox_id == self.mailbox.info.mailbox_id
         ):
             self.dirty = True
+            if self.feed is not None:
+                self.feed.announced(notice.mailbox_id, notice.modseq)
             if self.wake is not None:
                 self.wake()
 
@@ -134,12 +191,13 @@ async def sync(conn: Connection, *, allow_expunge: bool) -> None:
     view = selection.view
     if selection.dirty:
         selection.dirty = False
-        changes = await selection.mailbox.changes_since(view.highest_modseq)
+        feed = conn.ctx.feed
+        changes = await feed.changes(selection.mailbox, view.highest_modseq)
         view.apply(changes)
         new = view.pending_new()
         if new and not view.read_only:
             # RFC 3501 §2.3.2: the first session to learn of a message sees it as \Recent.
-            view.note_recent(await selection.mailbox.claim_recent(new))
+            view.note_recent(await feed.claim_recent(selection.mailbox, new))
     elif not (allow_expunge and view.has_pending_expunges):
         return
     updates = view.drain(

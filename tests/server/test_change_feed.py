@@ -1,0 +1,66 @@
+"""Sessions woken by one commit share one change query (server/selection.py ChangeFeed)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from buzon.server.selection import ChangeFeed
+from buzon.storage.api import Changes, MailboxInfo, ModSeq, Uid
+
+
+class CountingMailbox:
+    """Just what ChangeFeed uses of a storage Mailbox, counting the calls."""
+
+    def __init__(self) -> None:
+        self.info = MailboxInfo("INBOX", "7", True)
+        self.queries = 0
+        self.claims: list[list[Uid]] = []
+        self.modseq = 5
+
+    async def changes_since(self, modseq: ModSeq) -> Changes:
+        self.queries += 1
+        await asyncio.sleep(0.01)
+        return Changes(ModSeq(self.modseq), (), (), Uid(10))
+
+    async def claim_recent(self, uids: Sequence[Uid]) -> tuple[Uid, ...]:
+        self.claims.append(list(uids))
+        return tuple(uids) if len(self.claims) == 1 else ()
+
+
+def test_one_query_for_many_sessions_woken_by_one_commit() -> None:
+    async def body() -> None:
+        feed = ChangeFeed()
+        mailbox = CountingMailbox()
+        feed.announced("7", 5)
+        results = await asyncio.gather(
+            *(feed.changes(mailbox, ModSeq(4)) for _ in range(1000))  # type: ignore[arg-type]
+        )
+        assert mailbox.queries == 1
+        assert all(r.highest_modseq == 5 for r in results)
+        # A later commit needs a new query: the shared one may have started before it.
+        mailbox.modseq = 6
+        feed.announced("7", 6)
+        again = await feed.changes(mailbox, ModSeq(4))  # type: ignore[arg-type]
+        assert mailbox.queries == 2
+        assert again.highest_modseq == 6
+        # Sessions at a different starting point do not share.
+        await feed.changes(mailbox, ModSeq(5))  # type: ignore[arg-type]
+        assert mailbox.queries == 3
+
+    asyncio.run(body())
+
+
+def test_recent_is_claimed_once_per_process() -> None:
+    async def body() -> None:
+        feed = ChangeFeed()
+        mailbox = CountingMailbox()
+        first = await feed.claim_recent(mailbox, [Uid(8), Uid(9)])  # type: ignore[arg-type]
+        second = await feed.claim_recent(mailbox, [Uid(8), Uid(9)])  # type: ignore[arg-type]
+        third = await feed.claim_recent(mailbox, [Uid(9), Uid(10)])  # type: ignore[arg-type]
+        assert first == (Uid(8), Uid(9))
+        assert second == ()
+        assert third == ()
+        assert mailbox.claims == [[8, 9], [10]]
+
+    asyncio.run(body())
