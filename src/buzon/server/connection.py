@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Iterable
 from typing import cast
 
@@ -130,6 +131,7 @@ class Connection:
         self.reader = CommandReader(_reader_limits(ctx, authenticated=False))
         self._data_ready = asyncio.Event()
         self._woken = False
+        self._last_input = time.monotonic()
         # RFC 4978: set for input when COMPRESS succeeds; output follows its tagged OK.
         self._deflate: Deflate | None = None
         self._deflate_output = False
@@ -155,6 +157,7 @@ class Connection:
     def feed(self, data: bytes) -> None:
         if self._ignore_input:
             return
+        self._last_input = time.monotonic()
         if self._deflate is not None:
             self._deflate.receive(data)
         else:
@@ -336,6 +339,27 @@ class Connection:
         """Run after the tagged OK of COMPRESS: compress everything written from now on."""
         self._deflate_output = True
 
+    async def _next_command_event(self) -> object:
+        """The next event between commands.
+
+        With NOTIFY active (RFC 5465 §3: the client listens all the time), the wait is
+        interrupted by change notices and their events are pushed; the autologout timer
+        counts from the client's last bytes, not from the last notification.
+        """
+        if self.notifier is None:
+            return await self._next_event()
+        while True:
+            remaining = self._last_input + self._timeout() - time.monotonic()
+            if remaining <= 0:
+                raise Bye("Autologout; idle for too long")
+            event = await self._next_event(timeout=remaining, wakeable=True)
+            if event is Wakeup.CHANGE:
+                await notify.deliver(self)
+                continue
+            if event is Wakeup.TIMER:
+                continue
+            return event
+
     async def read_line(self) -> bytes:
         """One raw client line (SASL responses, IDLE's DONE), without its CRLF."""
         self.reader.line_mode = True
@@ -395,7 +419,7 @@ class Connection:
             )
             while session.state is not State.LOGOUT:
                 try:
-                    event = await self._next_event()
+                    event = await self._next_command_event()
                     await self._handle_event(event)
                 except Bye as bye:
                     await self.send(UntaggedStatus(Status.BYE, bye.text, bye.code))
