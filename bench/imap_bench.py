@@ -284,7 +284,7 @@ def measure(
         # plugin (its default), so its body searches are slow: fewer repetitions.
         searches = min(args.repeat, 3)
         for command in SEARCHES:
-            _timed(result, command.decode(), searches, fetch(command), n)
+            _timed(result, command.decode(), searches, fetch(command), 1)
     finally:
         client.logout()
 
