@@ -177,3 +177,44 @@ async def _deliver_and_expunge(data_dir: Path) -> None:
         assert await inbox.expunge() == (2,)
     finally:
         await store.close()
+
+
+def test_indexer_feeds_the_index_after_delivery(tmp_path: Path) -> None:
+    """New texts wait in fts_pending (searched by scanning) until the indexer moves them."""
+
+    async def body() -> None:
+        store = await SqliteStore.open(tmp_path, synchronous_full=False)
+        try:
+            await store.create_user("alice", "x")
+            inbox = await (await store.open_account("alice")).open_mailbox("INBOX")
+            await inbox.append([AppendRequest(_message("a", "quick fox one", "8bit"))])
+            drained = False
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                conn = sqlite3.connect(tmp_path / DB_NAME)
+                try:
+                    drained = not index.pending(conn)
+                finally:
+                    conn.close()
+                if drained:
+                    break
+            assert drained, "the indexer never moved the pending text into the index"
+            # One indexed and one pending text are then expunged: neither corrupts the index.
+            await inbox.append([AppendRequest(_message("b", "quick fox two", "8bit"))])
+            await inbox.store_flags([Uid(1), Uid(2)], FlagOp.ADD, frozenset({"\\Deleted"}))
+            assert await inbox.expunge() == (1, 2)
+            await inbox.append([AppendRequest(_message("c", "quick fox three", "8bit"))])
+        finally:
+            await store.close()
+
+    asyncio.run(body())
+    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    try:
+        conn.execute("INSERT INTO msg_fts (msg_fts) VALUES ('integrity-check')")
+        (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
+        node = q.TextContains("quick fox", body_only=True)
+        indexed = [u for u, _ in run_search(conn, mailbox_id, node, use_index=True)]
+        scanned = [u for u, _ in run_search(conn, mailbox_id, node, use_index=False)]
+        assert indexed == scanned == [3]
+    finally:
+        conn.close()

@@ -8,6 +8,7 @@ from buzon.storage.bus import LocalBus
 from buzon.storage.sqlite import txn
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.executor import DbExecutor
+from buzon.storage.sqlite.index import Indexer
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +17,7 @@ class Backend:
     blobs: BlobStore
     bus: LocalBus
     inline_limit: int
+    indexer: Indexer
 
     async def sweep(self) -> None:
         """Remove files whose last reference was dropped (a write transaction: the lock)."""

@@ -410,6 +410,7 @@ class SqliteMailbox:
                     )
             raise
         self._publish(written.notices)
+        self._b.indexer.kick()
         return written.result
 
     async def import_messages(
@@ -474,6 +475,7 @@ class SqliteMailbox:
                     )
             raise
         self._publish(written.notices)
+        self._b.indexer.kick()
         return written.result
 
     async def adopt_uidvalidity(self, uidvalidity: int) -> bool:

@@ -194,6 +194,26 @@ MIGRATIONS: list[str] = [
         DELETE FROM msg_text WHERE content_id = old.id;
     END;
     """,
+    # 4 -> 5: the full-text index is fed after the delivering transaction, in batches
+    # (storage/sqlite/index.py, `Indexer`): a new text waits in fts_pending, where search
+    # treats it as a candidate, until the indexer moves it into msg_fts. A text deleted
+    # while still pending was never in msg_fts and must not be 'delete'd from it.
+    """
+    CREATE TABLE fts_pending (content_id INTEGER PRIMARY KEY);
+
+    DROP TRIGGER IF EXISTS msg_text_insert;
+    CREATE TRIGGER msg_text_insert AFTER INSERT ON msg_text BEGIN
+        INSERT OR IGNORE INTO fts_pending (content_id) VALUES (new.content_id);
+    END;
+
+    DROP TRIGGER IF EXISTS msg_text_delete;
+    CREATE TRIGGER msg_text_delete AFTER DELETE ON msg_text BEGIN
+        INSERT INTO msg_fts (msg_fts, rowid, headers, body)
+            SELECT 'delete', old.content_id, old.headers, old.body
+            WHERE NOT EXISTS (SELECT 1 FROM fts_pending WHERE content_id = old.content_id);
+        DELETE FROM fts_pending WHERE content_id = old.content_id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

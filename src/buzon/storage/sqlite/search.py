@@ -87,12 +87,14 @@ class _Context:
         phrase = '"' + value.replace('"', '""') + '"'
         match = phrase if column is None else f"{{{column}}} : {phrase}"
         try:
-            return {
+            found = {
                 int(r[0])
                 for r in self.conn.execute(
                     "SELECT rowid FROM msg_fts WHERE msg_fts MATCH ?", (match,)
                 )
             }
+            # Texts the indexer has not reached yet are candidates too (index.Indexer).
+            return found | index.pending(self.conn)
         except sqlite3.DatabaseError as exc:
             if not self.index_failed:
                 log.warning("full-text index unusable, scanning instead: %s", exc)

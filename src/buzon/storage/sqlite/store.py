@@ -83,7 +83,9 @@ class SqliteStore:
         except (sqlite3.Error, OSError) as exc:
             raise translate(exc) from exc
         executor = DbExecutor(data_dir / DB_NAME, synchronous_full=synchronous_full)
-        store = cls(Backend(executor, blobs, LocalBus(), inline_limit), default_mailboxes)
+        indexer = index.Indexer(executor.write)
+        store = cls(Backend(executor, blobs, LocalBus(), inline_limit, indexer), default_mailboxes)
+        indexer.kick()  # texts left pending by an earlier run
         if watch:
             store._watcher = ChangeWatcher(
                 data_dir / DB_NAME, store._b.bus, synchronous_full=synchronous_full
@@ -196,4 +198,5 @@ class SqliteStore:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
+        await self._b.indexer.stop()
         await asyncio.to_thread(self._b.executor.close)
