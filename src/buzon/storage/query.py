@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from dataclasses import dataclass
 
 __all__ = [
@@ -39,12 +38,22 @@ __all__ = [
     "fold",
 ]
 
-_SPACES = re.compile(r"\s+")
-
 
 def fold(text: str) -> str:
-    """The form both sides of a substring test take: case-folded, white space collapsed."""
-    return _SPACES.sub(" ", text).casefold()
+    """The form both sides of a substring test take: case-folded, white space collapsed.
+
+    Each run of white space becomes one space, as `re.sub(r"\\s+", " ", text)` would do;
+    written with str.split, which is several times faster on whole message bodies.
+    """
+    parts = text.split()
+    if not parts:
+        return " " if text else ""
+    out = " ".join(parts)
+    if text[0].isspace():
+        out = " " + out
+    if text[-1].isspace():
+        out += " "
+    return out.casefold()
 
 
 class DateField(enum.Enum):
