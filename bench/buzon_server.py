@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -112,6 +114,25 @@ class BuzonServer:
         )
         log.close()
         wait_for_port(self.port, timeout=120.0)
+
+    def wait_indexed(self, timeout: float = 3600.0) -> float:
+        """Wait until the full-text index has caught up with the fill; return the seconds.
+
+        The fill goes through the storage API in another process, so the server indexes
+        the texts after it starts; like `doveadm index` for Dovecot, this is done before
+        anything is timed.
+        """
+        started = time.monotonic()
+        db = sqlite3.connect(f"file:{self.data_dir / 'buzon.db'}?mode=ro", uri=True)
+        try:
+            while time.monotonic() - started < timeout:
+                (left,) = db.execute("SELECT count(*) FROM fts_pending").fetchone()
+                if left == 0:
+                    break
+                time.sleep(1.0)
+        finally:
+            db.close()
+        return time.monotonic() - started
 
     @property
     def pid(self) -> int | None:

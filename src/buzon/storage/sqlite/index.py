@@ -212,10 +212,11 @@ class Indexer:
     Indexing each message in the transaction that stores it made single-client APPEND
     four times slower (docs/performance.md, runs A and B): FTS5 writes a segment per
     transaction. Deliveries `kick` the indexer; it waits a moment so that a burst of
-    deliveries is indexed in a few large batches, then drains `fts_pending`.
+    deliveries is indexed in a few large batches, then drains `fts_pending` in small batches.
     """
 
-    BATCH = 500
+    # Small enough that a delivery queued behind a batch waits a fraction of a second.
+    BATCH = 100
     DELAY = 0.2
 
     def __init__(self, write: Callable[[Callable[[sqlite3.Connection], int]], Awaitable[int]]):
@@ -235,7 +236,7 @@ class Indexer:
             await asyncio.sleep(self.DELAY)
             try:
                 while await self._write(lambda conn: index_pending(conn, self.BATCH)):
-                    pass
+                    await asyncio.sleep(0)  # let queued deliveries and commands go first
             except Exception:
                 # Searches stay exact without the index (pending texts are scanned).
                 log.exception("indexing new messages failed; they are searched by scanning")
