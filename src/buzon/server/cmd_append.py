@@ -9,12 +9,11 @@ from buzon.imap.responses import AppendUid, Code
 from buzon.imap.words import ResponseCode
 from buzon.mime import normalize_crlf
 from buzon.server.outcome import Bad, No, Ok
+from buzon.server.selected import RECENT_FLAG
 from buzon.storage.api import AppendRequest, NotFound
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
-
-RECENT = "\\Recent"
 
 
 async def handle_append(conn: Connection, cmd: c.Append) -> Ok:
@@ -38,7 +37,7 @@ async def handle_append(conn: Connection, cmd: c.Append) -> Ok:
         requests.append(
             AppendRequest(
                 normalize_crlf(message.content),
-                frozenset(f for f in message.flags if f != RECENT),
+                frozenset(f for f in message.flags if f != RECENT_FLAG),
                 message.internal_date,
             )
         )

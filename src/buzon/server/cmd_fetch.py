@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
 SEEN = "\\Seen"
-RECENT = "\\Recent"
 # Message reads kept in flight while bodies are being sent.
 _AHEAD = 4
 # Messages handled per storage round trip: bounds memory for FETCH 1:* on a big mailbox.
@@ -173,7 +172,7 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
                 answer = _answer(conn, items, meta, raw, utf8=utf8)
                 if uid in newly_seen and FetchAtt.FLAGS not in items:
                     # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
-                    answer.append(FetchFlags(_flags(view.is_recent(uid), meta.flags)))
+                    answer.append(FetchFlags(tuple(sorted(view.shown_flags(uid, meta.flags)))))
                 out.append(FetchData(msn, tuple(answer)))
                 if content:
                     # Bodies go out one message at a time: memory stays bounded.
@@ -261,10 +260,6 @@ class _Contents:
         return data
 
 
-def _flags(recent: bool, flags: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted(flags | {RECENT})) if recent else tuple(sorted(flags))
-
-
 def _answer(
     conn: Connection, items: Sequence[Wanted], meta: MessageMeta, raw: bytes, *, utf8: bool
 ) -> list[FetchItem]:
@@ -277,7 +272,7 @@ def _answer(
             case FetchAtt.UID:
                 out.append(FetchUid(meta.uid))
             case FetchAtt.FLAGS:
-                out.append(FetchFlags(_flags(sel.view.is_recent(meta.uid), meta.flags)))
+                out.append(FetchFlags(tuple(sorted(sel.view.shown_flags(meta.uid, meta.flags)))))
             case FetchAtt.INTERNALDATE:
                 assert meta.internal_date is not None
                 out.append(FetchInternalDate(meta.internal_date))

@@ -124,7 +124,7 @@ async def _resync(
         msn = view.msn_of(flags.uid)
         if msn is None:
             continue
-        shown = flags.flags | ({"\\Recent"} if view.is_recent(flags.uid) else set())
+        shown = view.shown_flags(flags.uid, flags.flags)
         await conn.send(
             FetchData(
                 msn,

@@ -21,12 +21,12 @@ from buzon.imap.words import ResponseCode, Status
 from buzon.server import selection
 from buzon.server.cmd_select import resolve
 from buzon.server.outcome import No, Ok
+from buzon.server.selected import RECENT_FLAG
 from buzon.storage.api import CopyResult, FlagOp, ModSeq, NotFound
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
-RECENT = "\\Recent"
 _OPS = {
     StoreOperation.REPLACE: FlagOp.REPLACE,
     StoreOperation.ADD: FlagOp.ADD,
@@ -50,7 +50,7 @@ async def handle_store(conn: Connection, cmd: c.Store) -> Ok:
         conn.session.enabled.add(selection.CONDSTORE)
     uids = [u for u in resolve(view, cmd.sequence_set, uid=cmd.uid) if not view.is_expunged(u)]
     # RFC 3501 §2.3.2: \Recent is the server's to set; a client asking for it is ignored.
-    flags = frozenset(f for f in cmd.flags if f != RECENT)
+    flags = frozenset(f for f in cmd.flags if f != RECENT_FLAG)
     result = await sel.mailbox.store_flags(
         uids,
         _OPS[cmd.operation],
@@ -69,8 +69,7 @@ async def handle_store(conn: Connection, cmd: c.Store) -> Ok:
         if cmd.uid:
             items.append(FetchUid(mf.uid))
         if not cmd.silent:
-            shown = mf.flags | {RECENT} if view.is_recent(mf.uid) else mf.flags
-            items.append(FetchFlags(tuple(sorted(shown))))
+            items.append(FetchFlags(tuple(sorted(view.shown_flags(mf.uid, mf.flags)))))
         if condstore:
             items.append(FetchModSeq(mf.modseq))
         answers.append(FetchData(msn, tuple(items)))

@@ -274,6 +274,12 @@ class SelectedMailbox:
         """How many messages in the view are \\Recent for this session (RFC 3501 §7.3.2)."""
         return len(self._recent) - sum(1 for u in self._new if u in self._recent)
 
+    def shown_flags(self, uid: Uid, flags: frozenset[str]) -> frozenset[str]:
+        """A message's flags as this session shows them: \\Recent only if recent here."""
+        if RECENT_FLAG in flags:
+            flags = flags - _RECENT_ONLY
+        return flags | _RECENT_ONLY if uid in self._recent else flags
+
     def is_recent(self, uid: Uid) -> bool:
         return uid in self._recent
 
@@ -404,13 +410,8 @@ class SelectedMailbox:
                 i = self._index(uid)
                 if i is None or uid in self._expunged:
                     continue
-                flags = mf.flags
-                if RECENT_FLAG in flags:
-                    flags = flags - _RECENT_ONLY
-                if uid in self._recent:
-                    flags = flags | _RECENT_ONLY
                 modseq = mf.modseq if with_modseq else None
-                out.append(FlagsChanged(Msn(i + 1), uid, flags, modseq))
+                out.append(FlagsChanged(Msn(i + 1), uid, self.shown_flags(uid, mf.flags), modseq))
             self._flags = {}
         return out
 
