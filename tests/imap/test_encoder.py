@@ -49,6 +49,7 @@ def test_public_names() -> None:
         "encode_mailbox",
         "encode_nstring",
         "encode_string",
+        "flag_list",
         "format_datetime",
     }
     for name in responses.__all__:

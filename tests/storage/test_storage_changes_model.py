@@ -199,6 +199,34 @@ class ChangesModel(RuleBasedStateMachine):
         assert changes.highest_modseq == self.checkpoints[-1]
         assert changes.uidnext == self.uidnext
 
+    @precondition(lambda self: bool(self.live))
+    @rule(data=st.data(), flags=flag_sets)
+    def set_flags_elsewhere(self, data: st.DataObject, flags: frozenset[str]) -> None:
+        """Another process (a second store on the same files) replaces some flags."""
+        uids = data.draw(st.lists(st.sampled_from(sorted(self.live)), min_size=1, max_size=3))
+
+        async def elsewhere() -> None:
+            async with self.opener() as other:
+                inbox = await (await other.open_account("u")).open_mailbox(INBOX)
+                await inbox.store_flags([Uid(u) for u in uids], FlagOp.REPLACE, flags)
+
+        self.runner.run(elsewhere())
+        step = self._step()
+        for uid in set(uids):
+            if self.live[uid] != flags:
+                self.live[uid] = flags
+                self.changed_at[uid] = step
+
+    @rule(data=st.data(), size=st.booleans())
+    def check_flag_rows(self, data: st.DataObject, size: bool) -> None:
+        """`flag_rows` (from memory, or with sizes from SQL) is the model's truth."""
+        pool = sorted({*self.live, *self.expunged_at, self.uidnext})
+        asked = sorted(set(data.draw(st.lists(st.sampled_from(pool), max_size=8))))
+        rows = self.runner.run(self.inbox.flag_rows([Uid(u) for u in asked], size=size))
+        expected = [(u, self.live[u], self._modseq_of(u)) for u in asked if u in self.live]
+        assert [(u, f, m) for u, f, m, _, _ in rows] == expected
+        assert all((s is not None) == size for _, _, _, s, _ in rows)
+
     @invariant()
     def counters_match(self) -> None:
         if self.ctx is None:
@@ -210,6 +238,11 @@ class ChangesModel(RuleBasedStateMachine):
         assert status.uidnext == self.uidnext
         snap = self.runner.run(self.inbox.snapshot(claim_recent=False))
         assert list(snap.uids) == sorted(self.live)
+        # After every step: the flags kept in memory (`flagindex`) are the model's.
+        everything = sorted({*self.live, *self.expunged_at})
+        rows = self.runner.run(self.inbox.flag_rows([Uid(u) for u in everything]))
+        expected = [(u, self.live[u], self._modseq_of(u)) for u in sorted(self.live)]
+        assert [(u, f, m) for u, f, m, _, _ in rows] == expected
 
 
 def test_changes_since_matches_model(opener_factory: Callable[[Path], StoreOpener]) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "encode_mailbox",
     "encode_nstring",
     "encode_string",
+    "flag_list",
     "format_datetime",
 ]
 
@@ -226,13 +227,13 @@ def _flag(value: FlagWord) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _flag_list(flags: tuple[FlagWord, ...]) -> str:
+def flag_list(flags: tuple[FlagWord, ...]) -> str:
     """The checked, space-separated flags; FETCH FLAGS repeats a few sets very often."""
     return " ".join(_flag(f) for f in flags)
 
 
 def _flags(flags: Iterable[FlagWord], extra: str = "") -> str:
-    inner = _flag_list(flags) if isinstance(flags, tuple) else " ".join(_flag(f) for f in flags)
+    inner = flag_list(flags) if isinstance(flags, tuple) else " ".join(_flag(f) for f in flags)
     if extra:
         inner = f"{inner} {extra}" if inner else extra
     return f"({inner})"

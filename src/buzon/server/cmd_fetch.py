@@ -45,7 +45,7 @@ from buzon.imap.sections import (
 )
 from buzon.imap.words import ResponseCode
 from buzon.mime import ParsedMessage
-from buzon.server import selection
+from buzon.server import fetchflags, selection
 from buzon.server.cmd_select import resolve
 from buzon.server.outcome import Bad, No, Ok
 from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, NotFound, Uid
@@ -69,6 +69,7 @@ _META_ONLY = frozenset(
         FetchAtt.RFC822,
     }
 )
+_EXPUNGED_MEANWHILE = "Some messages were expunged by another session"
 _NOT_YET = frozenset({FetchAtt.EMAILID, FetchAtt.THREADID, FetchAtt.SAVEDATE})
 
 
@@ -116,6 +117,11 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         gone = [u for u in changes.expunged if cmd.sequence_set.contains(u, largest)]
         if gone:
             await conn.send(VanishedData(gone, earlier=True))
+    simple = fetchflags.line_items(conn, items)
+    if simple is not None:
+        if await fetchflags.fetch_flags(conn, simple, uids, cmd.changedsince):
+            raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
+        return Ok()
 
     meta_items: set[MetaItem] = set()
     if FetchAtt.INTERNALDATE in items:
@@ -183,7 +189,7 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
             contents.close()
     if missing:
         # RFC 2180 §4.1.2, RFC 5530: some messages were expunged by another session.
-        raise No("Some messages were expunged by another session", Code(ResponseCode.EXPUNGEISSUED))
+        raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
     return Ok()
 
 

@@ -240,6 +240,14 @@ class Connection:
         if batch:
             await self._write(b"".join(batch))
 
+    async def send_rendered(self, data: bytes) -> None:
+        """Write responses the imap layer already rendered (`imap.fetchlines`)."""
+        if not data:
+            return
+        if self.ctx.settings.server.debug:
+            trace.outbound_bytes(self.session, data)
+        await self._write(data)
+
     async def _write(self, data: bytes | memoryview) -> None:
         if self._closed:
             raise ConnectionClosed

@@ -23,7 +23,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NewType, Protocol
+from typing import NewType, Protocol, TypeAlias
 
 from buzon.mime import Envelope, ParsedMessage
 from buzon.storage.query import Query
@@ -267,6 +267,11 @@ class SortFields:
     references: tuple[str, ...]
 
 
+# One message as `Mailbox.flag_rows` returns it: a plain tuple, because a resynchronising
+# client asks for 100,000 of them at once. Messages with the same flags share one frozenset.
+FlagRow: TypeAlias = tuple[Uid, frozenset[str], ModSeq, int | None, dt.datetime | None]
+
+
 @dataclass(frozen=True, slots=True)
 class MessageMeta:
     """Stored metadata of one message; fields not asked for are None."""
@@ -415,6 +420,15 @@ class Mailbox(Protocol):
         self, uids: Sequence[Uid], items: frozenset[MetaItem]
     ) -> list[MessageMeta]:
         """Metadata of the existing messages among `uids`, in UID order, in one query."""
+        ...
+
+    async def flag_rows(
+        self, uids: Sequence[Uid], *, size: bool = False, internal_date: bool = False
+    ) -> list[FlagRow]:
+        """`(uid, flags, modseq, size, internal_date)` of the existing messages among
+        `uids`, in UID order, in one query: the lean form of `fetch_meta` for the FETCH
+        FLAGS a client sends to resynchronise a whole mailbox. Size and date are None
+        unless asked for."""
         ...
 
     async def read_message(self, uid: Uid) -> bytes:

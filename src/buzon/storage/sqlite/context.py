@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from buzon.storage.bus import LocalBus
 from buzon.storage.sqlite import txn
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.executor import DbExecutor
+from buzon.storage.sqlite.flagindex import FlagIndex
 from buzon.storage.sqlite.index import Indexer
 
 
@@ -18,6 +19,7 @@ class Backend:
     bus: LocalBus
     inline_limit: int
     indexer: Indexer
+    flag_index: FlagIndex = field(default_factory=FlagIndex)
 
     async def sweep(self) -> None:
         """Remove files whose last reference was dropped (a write transaction: the lock)."""

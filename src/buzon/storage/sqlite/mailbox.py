@@ -26,6 +26,7 @@ from buzon.storage.api import (
     Checkpoint,
     CopyResult,
     FlagOp,
+    FlagRow,
     MailboxChanged,
     MailboxInfo,
     MailboxStatus,
@@ -253,6 +254,37 @@ class SqliteMailbox:
             txn.mailbox_by_id(conn, self._id)
             flag_sets = fl.FlagCache()
             return [meta(row, flag_sets) for row in conn.execute(sql, (self._id, *params))]
+
+        return await self._b.executor.read(job)
+
+    async def flag_rows(
+        self, uids: Sequence[Uid], *, size: bool = False, internal_date: bool = False
+    ) -> list[FlagRow]:
+        """See `fetch_meta`. Flags and modseqs alone come from `flagindex`, a copy in
+        memory kept exact by modseq; with size or date, from one lean query."""
+        if not size and not internal_date:
+            flag_index = self._b.flag_index
+
+            def from_memory(conn: sqlite3.Connection) -> list[FlagRow]:
+                return flag_index.rows(conn, txn.mailbox_by_id(conn, self._id), uids)
+
+            return await self._b.executor.read(from_memory)
+        columns = "m.uid, m.sysflags, m.keywords, m.modseq"
+        columns += ", c.size" if size else ", NULL"
+        columns += ", m.internal_date" if internal_date else ", NULL"
+        source = "messages m JOIN contents c ON c.id = m.content_id" if size else "messages m"
+        clause, params = txn.uid_clause("m.uid", uids)
+        sql = f"SELECT {columns} FROM {source} WHERE m.mailbox_id = ? AND {clause} ORDER BY m.uid"
+        decode = txn.decode_date
+
+        def job(conn: sqlite3.Connection) -> list[FlagRow]:
+            txn.mailbox_by_id(conn, self._id)
+            flag_sets = fl.FlagCache()
+            rows = conn.execute(sql, (self._id, *params))
+            return [
+                (u, flag_sets(b, k), m, s, None if d is None else decode(d))
+                for u, b, k, m, s, d in rows
+            ]
 
         return await self._b.executor.read(job)
 
