@@ -5,6 +5,7 @@ Format
     # a comment; the first comment line is the transcript's title
     fixture: empty             # the server's starting data (see FIXTURES)
     connections: a b           # connections to open, in this order
+    users: b=bob               # who a connection logs in as (default: `user:`, alice)
     state: authenticated       # not-authenticated | authenticated (default) | selected
     a> a1 NOOP                 # sent by connection a, CRLF appended
     a< a1 OK NOOP completed    # the next line connection a must receive, exactly
@@ -14,6 +15,17 @@ its first appearance matches one or more non-space characters and records them, 
 appearances must repeat the same text. `{{*}}` matches any non-space run without recording.
 In a sent line `{{name}}` is replaced by the captured value.
 After the last line, no connection may have anything unread.
+
+Modes (IMAP4rev1 / IMAP4rev2)
+-----------------------------
+    modes: rev1 rev2           # run the transcript once per mode (default: rev1 only)
+    a<[rev1] * 1 RECENT        # a step that belongs to one mode only (sent or expected)
+    a>[utf8,rev2] a1 CREATE Café   # ... or to several
+    a<[rev2] * LIST (\\HasNoChildren) "/" INBOX
+
+A mode is what every connection ENABLEs right after LOGIN (before the SELECT of
+`state: selected`): `rev1` nothing, `rev2` IMAP4rev2, `utf8` UTF8=ACCEPT (RFC 6855).
+Unprefixed steps run in every mode.
 """
 
 from __future__ import annotations
@@ -26,6 +38,8 @@ from tests.server.fixtures import FIXTURES
 from tests.server.harness import PASSWORD, LineClient, ServerThread
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Za-z0-9_*-]+)\}\}")
+# What each mode ENABLEs after login (None: nothing).
+MODES: dict[str, str | None] = {"rev1": None, "rev2": "IMAP4rev2", "utf8": "UTF8=ACCEPT"}
 
 
 @dataclass(slots=True)
@@ -34,6 +48,7 @@ class Step:
     send: bool
     text: str
     lineno: int
+    modes: frozenset[str] | None = None  # only in these modes
 
 
 @dataclass(slots=True)
@@ -43,6 +58,8 @@ class Transcript:
     connections: list[str] = field(default_factory=lambda: ["a"])
     state: str = "authenticated"
     user: str = "alice"
+    users: dict[str, str] = field(default_factory=dict)  # connection -> user, else `user`
+    modes: list[str] = field(default_factory=lambda: ["rev1"])
     steps: list[Step] = field(default_factory=list)
 
 
@@ -53,10 +70,13 @@ def parse_transcript(path: Path) -> Transcript:
     for lineno, raw in enumerate(lines, start=1):
         if not raw.strip() or raw.startswith("#"):
             continue
-        match = re.match(r"([a-z][a-z0-9]*)([<>]) ?(.*)$", raw)
+        match = re.match(r"([a-z][a-z0-9]*)([<>])(?:\[([a-z0-9,]+)\])? ?(.*)$", raw)
         if match and match.group(1) in transcript.connections:
-            name, arrow, text = match.groups()
-            transcript.steps.append(Step(name, arrow == ">", text, lineno))
+            name, arrow, only, text = match.groups()
+            modes = None if only is None else frozenset(only.split(","))
+            if modes is not None and not modes <= set(transcript.modes):
+                raise ValueError(f"{path}:{lineno}: modes {only!r} are not all in modes:")
+            transcript.steps.append(Step(name, arrow == ">", text, lineno, modes))
             continue
         key, sep, value = raw.partition(":")
         value = value.split(" #", 1)[0].strip()
@@ -71,6 +91,13 @@ def parse_transcript(path: Path) -> Transcript:
                 transcript.state = value
             case "user":
                 transcript.user = value
+            case "users":
+                transcript.users = dict(item.split("=", 1) for item in value.split())
+            case "modes":
+                transcript.modes = value.split()
+                unknown = set(transcript.modes) - set(MODES)
+                if unknown or not transcript.modes:
+                    raise ValueError(f"{path}:{lineno}: unknown modes {sorted(unknown)}")
             case other:
                 raise ValueError(f"{path}:{lineno}: unknown header {other!r}")
     return transcript
@@ -97,17 +124,24 @@ def _expected_regex(expected: str, captures: dict[str, str]) -> re.Pattern[bytes
     return re.compile("".join(parts).encode("utf-8"))
 
 
-def _login(client: LineClient, user: str, state: str) -> None:
+def _login(client: LineClient, user: str, state: str, mode: str) -> None:
     client.send(f"x1 LOGIN {user} {PASSWORD}\r\n".encode())
     while not client.line().startswith(b"x1 "):
         pass
+    enable = MODES[mode]
+    if enable is not None:
+        client.send(f"x0 ENABLE {enable}\r\n".encode())
+        assert client.line() == f"* ENABLED {enable}".encode()
+        assert client.line().startswith(b"x0 OK")
     if state == "selected":
         client.send(b"x2 SELECT INBOX\r\n")
         while not client.line().startswith(b"x2 "):
             pass
 
 
-def run_transcript(transcript: Transcript, server: ServerThread, path: Path) -> None:
+def run_transcript(
+    transcript: Transcript, server: ServerThread, path: Path, mode: str = "rev1"
+) -> None:
     clients: dict[str, LineClient] = {}
     captures: dict[str, str] = {}
     store = server.store
@@ -119,11 +153,14 @@ def run_transcript(transcript: Transcript, server: ServerThread, path: Path) -> 
             greeting = client.line()
             assert greeting.startswith(b"* OK "), greeting
             if transcript.state != "not-authenticated":
-                _login(client, transcript.user, transcript.state)
+                user = transcript.users.get(name, transcript.user)
+                _login(client, user, transcript.state, mode)
             clients[name] = client
         for step in transcript.steps:
+            if step.modes is not None and mode not in step.modes:
+                continue
             client = clients[step.connection]
-            where = f"{path.name}:{step.lineno}"
+            where = f"{path.name}:{step.lineno} [{mode}]"
             if step.send:
                 text = _PLACEHOLDER.sub(lambda m: captures[m.group(1)], step.text)
                 client.send(text.encode("utf-8") + b"\r\n")

@@ -54,6 +54,8 @@ def test_normalize_valid(raw: str, canonical: str) -> None:
         ("a\x1b", "control"),
         ("a\x7f", "control"),
         ("a\x80", "control"),
+        ("a\u2028b", "control"),  # RFC 6855 §3: LINE SEPARATOR
+        ("a\u2029", "control"),  # and PARAGRAPH SEPARATOR
         ("a\ud800", "surrogate"),
         ("x" * 256, "255 bytes"),
         ("x" * 1001, "1000 characters"),

@@ -16,11 +16,15 @@ if TYPE_CHECKING:
 
 # Extensions a client may turn on with ENABLE (RFC 5161 §3.1); they arrive with the
 # features that give them meaning.
-ENABLEABLE: frozenset[str] = frozenset({"CONDSTORE", "QRESYNC"})
+ENABLEABLE: frozenset[str] = frozenset(
+    {"CONDSTORE", "QRESYNC", "IMAP4rev2", "UTF8=ACCEPT", "UIDONLY"}
+)
 
 # Advertised in every state.
 _ALWAYS: tuple[Capability, ...] = (
     Capability.IMAP4REV1,
+    # RFC 9051 Appendix A: rev1 until the client sends ENABLE IMAP4rev2 (server/rev2.py).
+    Capability.IMAP4REV2,
     Capability.LITERAL_PLUS,
     Capability.SASL_IR,
     Capability.ID,
@@ -37,10 +41,13 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.IDLE,
     Capability.COMPRESS_DEFLATE,
     Capability.UNSELECT,
+    # RFC 8437 §3: servers MAY advertise it only after authentication; we do.
+    Capability.UNAUTHENTICATE,
     Capability.UIDPLUS,
     Capability.MOVE,
     Capability.MULTIAPPEND,
     Capability.BINARY,
+    Capability.UTF8_ACCEPT,  # RFC 6855 §3: ENABLE it in the authenticated state
     Capability.CONDSTORE,
     Capability.QRESYNC,
     Capability.LIST_EXTENDED,

@@ -10,7 +10,7 @@ from buzon.imap import commands as c
 from buzon.imap import commands_ext as cx
 from buzon.imap.responses import CapabilityData, Code, EnabledData, IdData, UntaggedStatus
 from buzon.imap.words import ResponseCode, Status
-from buzon.server import capabilities
+from buzon.server import capabilities, rev2
 from buzon.server.outcome import Bad, Ok
 from buzon.server.session import State
 
@@ -73,6 +73,8 @@ async def handle_enable(conn: Connection, cmd: c.Enable) -> Ok:
         if canonical is not None and canonical not in session.enabled:
             session.enabled.add(canonical)
             newly.append(canonical)
+    # RFC 6855 §3, RFC 9051 Appendix A: later commands may carry UTF-8.
+    rev2.after_enable(conn)
     await conn.send(EnabledData(tuple(newly)))
     return Ok()
 

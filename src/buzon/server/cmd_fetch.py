@@ -45,10 +45,10 @@ from buzon.imap.sections import (
 )
 from buzon.imap.words import ResponseCode
 from buzon.mime import ParsedMessage
-from buzon.server import fetchflags, selection
+from buzon.server import fetchbodies, fetchenvelope, fetchflags, rev2, selection
 from buzon.server.cmd_select import resolve
 from buzon.server.outcome import Bad, No, Ok
-from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, NotFound, Uid
+from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, Uid
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -134,10 +134,12 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         meta_items.add(MetaItem.ENVELOPE)
     elif needs_structure:
         meta_items.add(MetaItem.STRUCTURE)
-    wanted = frozenset(meta_items)
     content = any(_needs_content(item) for item in items)
+    if content:
+        meta_items.add(MetaItem.SIZE)  # to read the bodies in batches of bounded size
+    wanted = frozenset(meta_items)
     mark_seen = not view.read_only and any(_sets_seen(item) for item in items)
-    utf8 = "UTF8=ACCEPT" in conn.session.enabled
+    utf8 = rev2.utf8(conn.session)
 
     missing = False
     only_uid = all(item is FetchAtt.UID for item in items)
@@ -305,6 +307,10 @@ def _answer(
             case FetchAtt.RFC822_HEADER | FetchAtt.RFC822_TEXT:
                 data = section_bytes(raw, _s(structure), rfc822_section(item))
                 out.append(FetchSection(item.value, data))
+            case FetchBody(partial=partial) if _whole(item):
+                # BODY[]: the message as stored, no structure needed (RFC 9051 §6.4.5).
+                data = apply_partial(raw, partial)
+                out.append(FetchSection(response_name(item, utf8=utf8), data))
             case FetchBody(section=section, partial=partial):
                 data = section_bytes(raw, _s(structure), section, partial=partial)
                 out.append(FetchSection(response_name(item, utf8=utf8), data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from buzon.imap import commands as c
@@ -19,7 +20,7 @@ from buzon.imap.responses import (
     VanishedData,
 )
 from buzon.imap.words import ResponseCode, Status
-from buzon.server import selection
+from buzon.server import rev2, selection
 from buzon.server.outcome import Bad, No, Ok
 from buzon.server.selected import BadSequence, SelectedMailbox
 from buzon.server.session import State
@@ -63,14 +64,21 @@ async def _open(
         # RFC 7162 §3.1.8: SELECT (CONDSTORE) is a CONDSTORE enabling command.
         session.enabled.add(selection.CONDSTORE)
     mailbox = await account.open_mailbox(name, read_only=read_only)
-    snapshot = await mailbox.snapshot(claim_recent=not read_only)
+    is_rev2 = rev2.on(session)
+    # RFC 9051 Appendix E item 12: no \Recent in rev2, so a rev2 session claims none.
+    snapshot = await mailbox.snapshot(claim_recent=not read_only and not is_rev2)
+    if is_rev2:
+        snapshot = dataclasses.replace(snapshot, recent=())
     view = SelectedMailbox(snapshot, read_only=read_only)
     sel = selection.Selection(mailbox, view, wake=conn.wake, feed=conn.ctx.feed)
     for response in selection.flags_responses(snapshot.keywords, read_only=read_only):
         await conn.send(response)
     await conn.send(ExistsData(view.exists))
-    await conn.send(RecentData(view.recent_count))
-    if snapshot.first_unseen is not None:
+    if not is_rev2:  # RFC 9051 Appendix E items 11, 12: no RECENT, no UNSEEN code
+        await conn.send(RecentData(view.recent_count))
+    # RFC 9586 §3: a UIDONLY session is sent no message numbers; UNSEEN is one.
+    uidonly = selection.UIDONLY in session.enabled
+    if snapshot.first_unseen is not None and not is_rev2 and not uidonly:
         msn = view.msn_of(snapshot.first_unseen)
         if msn is not None:
             await conn.send(
@@ -99,6 +107,11 @@ async def _open(
                 CodeNumber(ResponseCode.HIGHESTMODSEQ, snapshot.highest_modseq),
             )
         )
+    if is_rev2:
+        # RFC 9051 §6.3.2: "The server MUST return a LIST response with the mailbox name."
+        listed = await rev2.select_list(conn, mailbox.info.name)
+        if listed is not None:
+            await conn.send(listed)
     if qresync is not None and qresync.uidvalidity == snapshot.uidvalidity:
         await _resync(conn, mailbox, view, qresync)
     sel.subscription = conn.ctx.store.bus.subscribe(account.name, sel.on_notice)

@@ -46,10 +46,11 @@ from buzon.imap.responses import (
     FetchSection,
     Response,
     Tagged,
+    UidFetchData,
     UntaggedStatus,
 )
 from buzon.imap.words import ResponseCode, Status
-from buzon.server import capabilities, notify, selection, trace
+from buzon.server import capabilities, notify, progress, rev2, selection, trace, uidonly
 from buzon.server.compression import Deflate
 from buzon.server.context import ServerContext
 from buzon.server.errors import storage_refusal
@@ -199,11 +200,17 @@ class Connection:
         """Write one response, streaming large literals."""
         if self._closed:
             raise ConnectionClosed
-        utf8 = "UTF8=ACCEPT" in self.session.enabled
+        utf8 = rev2.utf8(self.session)
         debug = self.ctx.settings.server.debug
+        if uidonly.UIDONLY in self.session.enabled:
+            response = uidonly.render(response)  # RFC 9586 §3.3, whoever sends it
         if _payload_size(response) > _STREAM_ABOVE:
-            for chunk in encode_chunks(response, utf8=utf8):
-                await self._write(chunk)
+            self.streaming = True
+            try:
+                for chunk in encode_chunks(response, utf8=utf8):
+                    await self._write(chunk)
+            finally:
+                self.streaming = False
             if debug:
                 trace.outbound(self.session, response)
             return
@@ -218,10 +225,12 @@ class Connection:
         Small responses are encoded into one buffer and written together; a response
         with a large literal is streamed on its own.
         """
-        utf8 = "UTF8=ACCEPT" in self.session.enabled
+        utf8 = rev2.utf8(self.session)
         debug = self.ctx.settings.server.debug
         batch: list[bytes] = []
         size = 0
+        if uidonly.UIDONLY in self.session.enabled:
+            responses = map(uidonly.render, responses)  # RFC 9586 §3.3
         for response in responses:
             if _payload_size(response) > _STREAM_ABOVE:
                 if batch:
@@ -247,6 +256,50 @@ class Connection:
         if self.ctx.settings.server.debug:
             trace.outbound_bytes(self.session, data)
         await self._write(data)
+
+    def write_now(self, response: Response) -> bool:
+        """Write a small response at once, without waiting for the transport's buffer to
+        drain (INPROGRESS lines from a timer); False when the connection is gone."""
+        if self._closed or self.streaming:
+            return False
+        data = encode(response, utf8=rev2.utf8(self.session))
+        if self.ctx.settings.server.debug:
+            trace.outbound_bytes(self.session, data)
+        if self._deflate_output and self._deflate is not None:
+            data = self._deflate.compress(data)
+        self.transport.write(data)
+        return True
+
+    @property
+    def writable(self) -> bool:
+        """Output may be written now: open, not streaming, not held by back-pressure."""
+        return not self._closed and not self.streaming and self._write_ready.is_set()
+
+    def push(
+        self, responses: Iterable[Response], cache: dict[tuple[Response, bool], bytes]
+    ) -> None:
+        """Write small untagged responses at once, from outside the session's task (the
+        IDLE fan-out; the caller checked `writable`). `cache` shares the encoded bytes of
+        equal responses among the sessions of one batch."""
+        utf8 = rev2.utf8(self.session)
+        uid_only = uidonly.UIDONLY in self.session.enabled
+        parts: list[bytes] = []
+        for each in responses:
+            response = uidonly.render(each) if uid_only else each  # RFC 9586 §3.3
+            key = (response, utf8)
+            data = cache.get(key)
+            if data is None:
+                data = cache[key] = encode(response, utf8=utf8)
+            parts.append(data)
+        if not parts:
+            return
+        data = b"".join(parts)
+        if self.ctx.settings.server.debug:
+            trace.outbound_bytes(self.session, data)
+        if self._deflate_output and self._deflate is not None:
+            # The task is waiting for the client: flush, as `_next_event` does before it.
+            data = self._deflate.compress(data) + self._deflate.flush()
+        self.transport.write(data)
 
     async def _write(self, data: bytes | memoryview) -> None:
         if self._closed:
@@ -346,6 +399,31 @@ class Connection:
     async def compress_output(self) -> None:
         """Run after the tagged OK of COMPRESS: compress everything written from now on."""
         self._deflate_output = True
+
+    async def end_compression(self) -> None:
+        """Run after the tagged OK of UNAUTHENTICATE (RFC 8437 §4.1): finish our stream;
+        the client's ends after its command, and what follows it is read uncompressed."""
+        if self._deflate is not None and self._deflate_output and not self._closed:
+            self.transport.write(self._deflate.finish())
+        self._deflate_output = False
+        self._compression_ending = True
+
+    def _end_inflate(self) -> None:
+        assert self._deflate is not None
+        if not self._compression_ending:
+            raise ProtocolViolation("the client ended its DEFLATE stream")
+        raw = self._deflate.take_raw()
+        self._deflate = None
+        self._compression_ending = False
+        if raw:
+            self.reader.receive_data(raw)
+
+    def unauthenticated(self) -> None:
+        """Back to the bounds of a client that has not logged in (RFC 8437)."""
+        self.release_user_slot()
+        self.reader.set_limits(_reader_limits(self.ctx, authenticated=False))
+        # RFC 8437 §4.1: ENABLEd UTF8=ACCEPT / IMAP4rev2 end too; read ASCII again.
+        self.reader.utf8 = False
 
     async def _next_command_event(self) -> object:
         """The next event between commands.

@@ -38,7 +38,7 @@ from buzon.imap.responses import (
     ESearchPartial,
     SearchData,
 )
-from buzon.server import selection
+from buzon.server import rev2, selection
 from buzon.server.cmd_select import resolve
 from buzon.server.outcome import Bad, No, Ok
 from buzon.server.selected import SelectedMailbox
@@ -162,7 +162,9 @@ async def handle_search(conn: Connection, cmd: c.Search) -> Ok:
     sel = conn.selection
     assert sel is not None
     view = sel.view
-    returns = cmd.returns
+    rev2.check_search_charset(conn, cmd.charset)
+    # RFC 9051 §6.4.4: in IMAP4rev2 the answer is always ESEARCH.
+    returns = rev2.search_returns(conn, cmd)
     saving = returns is not None and c.SearchReturn.SAVE in returns
     try:
         uids, modseqs = await matches(conn, cmd.key, cmd.charset)

@@ -33,6 +33,7 @@ from buzon.imap.responses import (
     VanishedData,
 )
 from buzon.imap.words import Flag, FlagWord, Status
+from buzon.server import rev2
 from buzon.server.selected import (
     Exists,
     Expunged,
@@ -183,6 +184,15 @@ def render_update(update: Update, *, read_only: bool) -> list[Response]:
     raise AssertionError(f"unknown update {update!r}")
 
 
+def claims_recent(conn: Connection, view: SelectedMailbox) -> bool:
+    """Whether the session claims \\Recent for the new messages it learns of.
+
+    RFC 3501 §2.3.2: the first session to learn of a message sees it as \\Recent; a
+    read-only one claims nothing. RFC 9051 Appendix E item 12: rev2 has no \\Recent.
+    """
+    return not view.read_only and not rev2.on(conn.session)
+
+
 async def sync(conn: Connection, *, allow_expunge: bool) -> None:
     """Pull and announce what changed in the selected mailbox (RFC 9051 §7.4, §7.5)."""
     selection = conn.selection
@@ -195,19 +205,30 @@ async def sync(conn: Connection, *, allow_expunge: bool) -> None:
         changes = await feed.changes(selection.mailbox, view.highest_modseq)
         view.apply(changes)
         new = view.pending_new()
-        if new and not view.read_only:
-            # RFC 3501 §2.3.2: the first session to learn of a message sees it as \Recent.
+        if new and claims_recent(conn, view):
             view.note_recent(await feed.claim_recent(selection.mailbox, new))
-    elif not (allow_expunge and view.has_pending_expunges):
+    elif not claimed and not (allow_expunge and view.has_pending_expunges):
         return
+    await conn.send_all(drain_responses(conn, view, allow_expunge=allow_expunge))
+
+
+def drain_responses(
+    conn: Connection, view: SelectedMailbox, *, allow_expunge: bool
+) -> list[Response]:
+    """The view's queued updates, in the wire form this session needs."""
     updates = view.drain(
-        allow_expunge=allow_expunge, condstore=condstore_on(conn), qresync=qresync_on(conn)
+        allow_expunge=allow_expunge,
+        condstore=condstore_on(conn),
+        qresync=qresync_on(conn),
+        vanished=UIDONLY in conn.session.enabled,  # RFC 9586 §3.4: VANISHED, not EXPUNGE
     )
-    await conn.send_all(
+    if rev2.on(conn.session):
+        updates = [u for u in updates if not isinstance(u, Recent)]  # RFC 9051 App. E, 12
+    return [
         response
         for update in updates
         for response in render_update(update, read_only=view.read_only)
-    )
+    ]
 
 
 def close(conn: Connection) -> None:

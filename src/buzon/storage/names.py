@@ -30,7 +30,8 @@ def normalize_mailbox_name(name: str) -> str:
     if len(name) > MAX_NAME_CHARS:
         raise InvalidName(f"mailbox name is longer than {MAX_NAME_CHARS} characters")
     for ch in name:
-        if _is_control(ch):
+        # RFC 6855 §3: no controls, DEL, LINE SEPARATOR or PARAGRAPH SEPARATOR.
+        if _is_control(ch) or ch in "\u2028\u2029":
             raise InvalidName("mailbox name contains a control character")
     parts = name.split(DELIMITER)
     for part in parts:
