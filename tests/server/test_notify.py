@@ -129,15 +129,28 @@ def test_plan_reads_the_groups() -> None:
     ("line", "error"),
     [
         (b"t NOTIFY SET (personal (MessageExpunge))", Bad),
-        (b"t NOTIFY SET (inboxes (MessageNew MessageExpunge MailboxMetadataChange))", No),
+        (b"t NOTIFY SET (inboxes (MessageNew MessageExpunge AnnotationChange))", No),
         (b"t NOTIFY SET (selected (SubscriptionChange))", Bad),
         (b"t NOTIFY SET (selected (MessageNew (RFC822) MessageExpunge))", Bad),
-        (b"t NOTIFY SET (selected (MessageNew (PREVIEW) MessageExpunge))", Bad),
     ],
 )
 def test_plan_refusals(line: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         notify.compile_plan(_notify(line))
+
+
+def test_plan_takes_object_ids_savedate_and_preview() -> None:
+    """RFC 8474, RFC 8514, RFC 8970 items are plain FETCH items for MessageNew."""
+    line = (
+        b"t NOTIFY SET (selected (MessageNew (EMAILID THREADID SAVEDATE PREVIEW) MessageExpunge))"
+    )
+    plan = notify.compile_plan(_notify(line))
+    assert [str(getattr(i, "value", "PREVIEW")) for i in plan.fetch_items] == [
+        "EMAILID",
+        "THREADID",
+        "SAVEDATE",
+        "PREVIEW",
+    ]
 
 
 @pytest.fixture

@@ -68,6 +68,15 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.THREAD_REFERENCES,
     Capability.WITHIN,
     Capability.NOTIFY,
+    Capability.UIDONLY,
+    Capability.MULTISEARCH,
+    Capability.OBJECTID,  # RFC 8474
+    Capability.SAVEDATE,  # RFC 8514
+    Capability.PREVIEW,  # RFC 8970
+    Capability.REPLACE,  # RFC 8508
+    Capability.CATENATE,  # RFC 4469
+    Capability.URLAUTH,  # RFC 4467
+    Capability.ESORT,  # RFC 5267
 )
 
 # SASL mechanisms that send the password itself (RFC 4616 PLAIN, the LOGIN draft).

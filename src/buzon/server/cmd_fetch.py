@@ -6,7 +6,7 @@ only when a body section is asked for (ARCHITECTURE.md, "Batch per command").
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -24,17 +24,21 @@ from buzon.imap.responses import (
     Code,
     FetchBinarySize,
     FetchData,
+    FetchEmailId,
     FetchFlags,
     FetchInternalDate,
     FetchItem,
     FetchModSeq,
     FetchRaw,
+    FetchSaveDate,
     FetchSection,
     FetchSize,
+    FetchThreadId,
     FetchUid,
     Response,
     VanishedData,
 )
+from buzon.imap.responses import FetchPreview as PreviewData
 from buzon.imap.sections import (
     apply_partial,
     binary_bytes,
@@ -67,10 +71,22 @@ _META_ONLY = frozenset(
         FetchAtt.RFC822_SIZE,
         FetchAtt.MODSEQ,
         FetchAtt.RFC822,
+        FetchAtt.EMAILID,
+        FetchAtt.THREADID,
+        FetchAtt.SAVEDATE,
+        FetchPreview(),
+        FetchPreview(lazy=True),
     }
 )
 _EXPUNGED_MEANWHILE = "Some messages were expunged by another session"
-_NOT_YET = frozenset({FetchAtt.EMAILID, FetchAtt.THREADID, FetchAtt.SAVEDATE})
+# Items read from `fetch_meta` as they are (RFC 8474 §5.3, RFC 8514 §4.2, RFC 8970 §3).
+_STORED = {
+    FetchAtt.EMAILID: MetaItem.EMAILID,
+    FetchAtt.THREADID: MetaItem.THREADID,
+    FetchAtt.SAVEDATE: MetaItem.SAVE_DATE,
+    FetchPreview(): MetaItem.PREVIEW,
+    FetchPreview(lazy=True): MetaItem.PREVIEW,
+}
 
 
 def _needs_content(item: Wanted) -> bool:
@@ -94,9 +110,6 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
     assert sel is not None
     view = sel.view
     items: list[Wanted] = list(cmd.items)
-    for item in items:
-        if isinstance(item, FetchPreview) or item in _NOT_YET:
-            raise Bad(f"FETCH item {_item_name(item)} is not supported")
     if cmd.uid and FetchAtt.UID not in items:
         # RFC 9051 §6.4.9: UID FETCH responses always carry the UID.
         items.insert(0, FetchAtt.UID)
@@ -122,13 +135,20 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         if await fetchflags.fetch_flags(conn, simple, uids, cmd.changedsince):
             raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
         return Ok()
+    listing = fetchenvelope.envelope_items(conn, items)
+    if listing is not None:
+        if await fetchenvelope.fetch_envelopes(conn, listing, uids, cmd.changedsince):
+            raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
+        return Ok()
 
-    meta_items: set[MetaItem] = set()
+    meta_items: set[MetaItem] = {_STORED[item] for item in items if item in _STORED}
+    # RFC 8970 §4.1: only PREVIEW without LAZY must compute what is not stored yet.
+    preview_now = FetchPreview() in items
     if FetchAtt.INTERNALDATE in items:
         meta_items.add(MetaItem.INTERNAL_DATE)
     if FetchAtt.RFC822_SIZE in items:
         meta_items.add(MetaItem.SIZE)
-    needs_structure = [item for item in items if item not in _META_ONLY]
+    needs_structure = [item for item in items if item not in _META_ONLY and not _whole(item)]
     if needs_structure == [FetchAtt.ENVELOPE]:
         # Only the envelope: the storage skips building the MIME part tree.
         meta_items.add(MetaItem.ENVELOPE)
@@ -146,6 +166,8 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
     for start in range(0, len(uids), _CHUNK):
         chunk = uids[start : start + _CHUNK]
         metas = await sel.mailbox.fetch_meta(chunk, wanted)
+        if preview_now:
+            metas = await _fill_previews(sel.mailbox, metas)
         newly_seen: set[Uid] = set()
         if mark_seen:
             metas, newly_seen = await _mark_seen(conn, metas)
@@ -213,59 +235,21 @@ async def _mark_seen(
         if mf is None:
             updated.append(meta)
         else:
-            updated.append(
-                MessageMeta(
-                    meta.uid,
-                    mf.flags,
-                    mf.modseq,
-                    meta.internal_date,
-                    meta.size,
-                    meta.structure,
-                    meta.save_date,
-                )
-            )
+            updated.append(dataclasses.replace(meta, flags=mf.flags, modseq=mf.modseq))
     return updated, set(changed)
 
 
-class _Contents:
-    """Message bytes read a few at a time ahead of their use.
-
-    Reads run on the storage's reader threads; keeping `_AHEAD` of them in flight hides
-    the round trip per message without holding more than a few messages in memory.
-    """
-
-    def __init__(self, mailbox: Mailbox, uids: Sequence[Uid]) -> None:
-        self._mailbox = mailbox
-        self._uids = list(uids)
-        self._next = 0
-        self._pending: dict[Uid, asyncio.Task[bytes | None]] = {}
-
-    async def _read(self, uid: Uid) -> bytes | None:
-        try:
-            return await self._mailbox.read_message(uid)
-        except NotFound:
-            return None
-
-    def _fill(self) -> None:
-        while len(self._pending) < _AHEAD and self._next < len(self._uids):
-            uid = self._uids[self._next]
-            self._next += 1
-            self._pending[uid] = asyncio.ensure_future(self._read(uid))
-
-    def close(self) -> None:
-        """Cancel reads nobody will use (the command ended early)."""
-        for task in self._pending.values():
-            task.cancel()
-        self._pending.clear()
-
-    async def get(self, uid: Uid) -> bytes | None:
-        self._fill()
-        task = self._pending.pop(uid, None)
-        if task is None:
-            return await self._read(uid)
-        data = await task
-        self._fill()
-        return data
+async def _fill_previews(mailbox: Mailbox, metas: list[MessageMeta]) -> list[MessageMeta]:
+    """Previews of messages stored before previews existed, computed now (RFC 8970 §3.2:
+    NIL only with LAZY)."""
+    missing = [m.uid for m in metas if m.preview is None]
+    if not missing:
+        return metas
+    found = await mailbox.previews(missing)
+    return [
+        dataclasses.replace(m, preview=found.get(m.uid, "")) if m.preview is None else m
+        for m in metas
+    ]
 
 
 def _answer(
@@ -289,6 +273,15 @@ def _answer(
                 out.append(FetchSize(meta.size))
             case FetchAtt.MODSEQ:
                 out.append(FetchModSeq(meta.modseq))
+            case FetchAtt.EMAILID:
+                assert meta.emailid is not None
+                out.append(FetchEmailId(meta.emailid))
+            case FetchAtt.THREADID:
+                out.append(FetchThreadId(meta.threadid))
+            case FetchAtt.SAVEDATE:
+                out.append(FetchSaveDate(meta.save_date))
+            case FetchPreview():
+                out.append(PreviewData(meta.preview))
             case FetchAtt.ENVELOPE:
                 envelope = meta.envelope or _s(structure).envelope
                 out.append(FetchRaw("ENVELOPE", render_envelope(envelope, utf8=utf8)))
@@ -335,9 +328,3 @@ def _answer(
 def _s(structure: ParsedMessage | None) -> ParsedMessage:
     assert structure is not None, "STRUCTURE was asked of fetch_meta"
     return structure
-
-
-def _item_name(item: Wanted) -> str:
-    if isinstance(item, FetchAtt):
-        return item.value
-    return "PREVIEW"

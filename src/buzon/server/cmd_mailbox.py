@@ -14,6 +14,7 @@ from buzon.imap.responses import (
     Code,
     ListData,
     LsubData,
+    MailboxId,
     StatusData,
     StatusValue,
     XlistData,
@@ -84,8 +85,9 @@ async def handle_create(conn: Connection, cmd: c.Create) -> Ok:
             # RFC 6154 §3: an unknown or unsupported use gets NO [USEATTR].
             raise No(f"Unsupported special-use attribute {attr}", Code(ResponseCode.USEATTR))
         uses.add(canonical)
-    await _account(conn).create_mailbox(name, special_use=frozenset(uses))
-    return Ok()
+    info = await _account(conn).create_mailbox(name, special_use=frozenset(uses))
+    # RFC 8474 §4.1: the tagged OK of every successful CREATE carries the MAILBOXID.
+    return Ok(code=MailboxId(info.objectid) if info.objectid else None)
 
 
 async def handle_delete(conn: Connection, cmd: c.Delete) -> Ok:
@@ -247,6 +249,8 @@ def _status_values(
             case StatusItem.DELETED_STORAGE:
                 # RFC 9208 §4.1.4: the sum of RFC822.SIZE of the \\Deleted messages.
                 value = status.deleted_size
+            case StatusItem.MAILBOXID if status.objectid:
+                value = status.objectid  # RFC 8474 §4.3
             case _:
                 continue
         values.append((item, value))

@@ -15,6 +15,7 @@ from buzon.imap.responses import (
     FetchFlags,
     FetchModSeq,
     FetchUid,
+    MailboxId,
     RecentData,
     UntaggedStatus,
     VanishedData,
@@ -98,6 +99,9 @@ async def _open(
             Status.OK, "Predicted next UID", CodeNumber(ResponseCode.UIDNEXT, snapshot.uidnext)
         )
     )
+    if mailbox.info.objectid:
+        # RFC 8474 §4.2: every successful SELECT and EXAMINE reports the MAILBOXID.
+        await conn.send(UntaggedStatus(Status.OK, "Ok", MailboxId(mailbox.info.objectid)))
     if selection.condstore_on(conn):
         # RFC 7162 §3.1.2.1: after a CONDSTORE enabling command, every SELECT reports it.
         await conn.send(

@@ -90,15 +90,17 @@ FLAG_CHANGE = "FLAGCHANGE"
 MAILBOX_NAME = "MAILBOXNAME"
 SUBSCRIPTION_CHANGE = "SUBSCRIPTIONCHANGE"
 # RFC 5465 §3.1: BADEVENT "MUST list names of all events supported by the server".
-SUPPORTED_EVENTS = "(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)"
-_SUPPORTED = frozenset(
-    {MESSAGE_NEW, MESSAGE_EXPUNGE, FLAG_CHANGE, MAILBOX_NAME, SUBSCRIPTION_CHANGE}
+SUPPORTED_EVENTS = (
+    "(MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange"
+    " MailboxMetadataChange ServerMetadataChange)"
+)
+_SUPPORTED = (
+    frozenset({MESSAGE_NEW, MESSAGE_EXPUNGE, FLAG_CHANGE, MAILBOX_NAME, SUBSCRIPTION_CHANGE})
+    | notify_metadata.METADATA_EVENTS
 )
 _MESSAGE_EVENTS = frozenset({MESSAGE_NEW, MESSAGE_EXPUNGE, FLAG_CHANGE})
 _SELECTED_FILTERS = frozenset({"SELECTED", "SELECTED-DELAYED"})
 _OTHER_FILTERS = frozenset({"INBOXES", "PERSONAL", "SUBSCRIBED", "SUBTREE", "MAILBOXES"})
-# MessageNew fetch attributes that would need more than FETCH gives (RFC 5465 §5.2).
-_UNSUPPORTED_FETCH = frozenset({FetchAtt.EMAILID, FetchAtt.THREADID, FetchAtt.SAVEDATE})
 _OWN_NEW_MESSAGES = (c.Append, c.Copy, c.Move, cx.Replace)
 
 # RFC 5465 §3.1 and §5.8: bounds that keep one client from costing the server much.

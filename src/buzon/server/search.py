@@ -48,11 +48,23 @@ from buzon.storage.api import ModSeq, Uid
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
-__all__ = ["check_charset", "handle_search", "matches", "to_query", "uses_modseq"]
+__all__ = [
+    "check_charset",
+    "handle_search",
+    "matches",
+    "result_items",
+    "saved_result",
+    "to_query",
+    "uses_modseq",
+]
 
 # RFC 9051 §6.4.4: "US-ASCII and UTF-8 charsets MUST be implemented"; the others are not.
 CHARSETS = ("US-ASCII", "UTF-8")
-_DATE_FIELDS = {k.DateField.INTERNAL: q.DateField.INTERNAL, k.DateField.SENT: q.DateField.SENT}
+_DATE_FIELDS = {
+    k.DateField.INTERNAL: q.DateField.INTERNAL,
+    k.DateField.SENT: q.DateField.SENT,
+    k.DateField.SAVED: q.DateField.SAVED,  # RFC 8514 §4.3
+}
 _DATE_OPS = {
     k.DateOp.BEFORE: q.DateOp.BEFORE,
     k.DateOp.ON: q.DateOp.ON,
@@ -86,16 +98,20 @@ def to_query(key: k.SearchKey, view: SelectedMailbox, now: dt.datetime) -> q.Que
         case k.TextKey(scope=scope, value=value):
             return q.TextContains(value, body_only=scope is k.TextScope.BODY)
         case k.DateKey(field=field, op=op, date=date):
-            qfield = _DATE_FIELDS.get(field)
-            if qfield is None:
-                raise Bad("SAVEDBEFORE, SAVEDON and SAVEDSINCE are not supported")
-            return q.DateTest(qfield, _DATE_OPS[op], date)
+            return q.DateTest(_DATE_FIELDS[field], _DATE_OPS[op], date)
         case k.SizeKey(larger=larger, size=size):
             return q.SizeTest(larger, size)
         case k.SequenceKey(sequence_set=seqset):
             return _uids(view, seqset, uid=False)
         case k.UidKey(sequence_set=seqset):
             return _uids(view, seqset, uid=True)
+        case k.SaveDateSupported():
+            # RFC 8514 §4.3: every mailbox here has save dates, so it matches every message.
+            return q.MatchAll()
+        case k.EmailIdKey(object_id=oid):
+            return q.EmailIdIs(oid)  # RFC 8474 §6
+        case k.ThreadIdKey(object_id=oid):
+            return q.ThreadIdIs(oid)
         case k.ModSeqKey(modseq=modseq):
             # RFC 7162 §3.1.5: one modseq per message here, whatever the entry named.
             return q.ModSeqAtLeast(modseq)
@@ -209,14 +225,13 @@ async def handle_search(conn: Connection, cmd: c.Search) -> Ok:
     if numbers and c.SearchReturn.ALL in wants:
         items.append(ESearchAll(numbers))
         returned.extend(range(len(numbers)))
-    if c.SearchReturn.PARTIAL in wants and cmd.partial is not None:
-        lo, hi = cmd.partial
-        window = _partial(range(len(numbers)), cmd.partial)
+    if c.SearchReturn.PARTIAL in wants and partial is not None:
+        lo, hi = partial
+        window = _partial(range(len(numbers)), partial)
         first, last = (lo, hi) if lo > 0 else (hi, lo)
         items.append(ESearchPartial(first, last, [numbers[i] for i in window]))
         returned.extend(window)
     if with_modseq and returned:
         # RFC 7162 §3.1.10: the highest modseq of the messages the response returns.
         items.append(ESearchModSeq(max(modseqs[i] for i in returned)))
-    await conn.send(ESearchData(cmd.tag, cmd.uid, tuple(items)))
-    return Ok()
+    return tuple(items)

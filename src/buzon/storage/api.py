@@ -111,6 +111,8 @@ class MailboxInfo:
     selectable: bool
     # RFC 6154 attributes in their canonical spelling, e.g. "\\Sent".
     special_use: frozenset[str] = frozenset()
+    # RFC 8474 §4 MAILBOXID: kept by RENAME, new for a re-created name ("" if none).
+    objectid: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class MailboxStatus:
     highest_modseq: ModSeq
     # Octets of the messages flagged \\Deleted (RFC 9208 §4.1.4 DELETED-STORAGE).
     deleted_size: int = 0
+    objectid: str = ""  # RFC 8474 §4.3 MAILBOXID
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,9 @@ class MetaItem(enum.Enum):
     STRUCTURE = "structure"  # the ParsedMessage computed at delivery
     ENVELOPE = "envelope"  # only its envelope (cheaper than STRUCTURE)
     SAVE_DATE = "save_date"
+    EMAILID = "emailid"  # RFC 8474 §5.1
+    THREADID = "threadid"  # RFC 8474 §5.2
+    PREVIEW = "preview"  # RFC 8970: None when not computed yet (see `Mailbox.previews`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +290,9 @@ class MessageMeta:
     structure: ParsedMessage | None = None
     save_date: dt.datetime | None = None
     envelope: Envelope | None = None
+    emailid: str | None = None
+    threadid: str | None = None
+    preview: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +442,27 @@ class Mailbox(Protocol):
 
     async def read_message(self, uid: Uid) -> bytes:
         """The exact stored bytes of a message."""
+        ...
+
+    async def previews(self, uids: Sequence[Uid]) -> dict[Uid, str]:
+        """RFC 8970 previews of the existing messages among `uids`, computing and storing
+        those not computed yet (messages stored before previews existed)."""
+        ...
+
+    async def read_messages(self, uids: Sequence[Uid]) -> dict[Uid, bytes]:
+        """`read_message` of several messages in one round trip; expunged ones are absent.
+        The caller bounds the batch: every message is in memory at once."""
+        ...
+
+    async def envelopes(self, uids: Sequence[Uid]) -> dict[Uid, bytes | Envelope]:
+        """Per existing message among `uids`, the bytes `keep_envelopes` kept for its
+        content, else its Envelope (from the structure computed at delivery)."""
+        ...
+
+    async def keep_envelopes(self, rendered: dict[Uid, bytes]) -> None:
+        """Keep the server's rendering of these messages' envelopes, opaque bytes, with
+        their contents (immutable, so never stale). A cache: allowed on read-only
+        handles, failures ignored."""
         ...
 
     async def search(self, query: Query) -> SearchResult:

@@ -24,6 +24,7 @@ __all__ = [
     "DateField",
     "DateOp",
     "DateTest",
+    "EmailIdIs",
     "FlagTest",
     "HeaderContains",
     "MatchAll",
@@ -33,6 +34,7 @@ __all__ = [
     "Query",
     "SizeTest",
     "TextContains",
+    "ThreadIdIs",
     "TimeTest",
     "UidRanges",
     "fold",
@@ -59,6 +61,7 @@ def fold(text: str) -> str:
 class DateField(enum.Enum):
     INTERNAL = "internal"  # the arrival date (UTC day)
     SENT = "sent"  # the Date: header's own day, time and zone disregarded
+    SAVED = "saved"  # the save date (UTC day), RFC 8514 §4.3
 
 
 class DateOp(enum.Enum):
@@ -154,6 +157,20 @@ class ModSeqAtLeast:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailIdIs:
+    """The message's EMAILID is exactly `object_id` (RFC 8474 §6; case matters)."""
+
+    object_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadIdIs:
+    """The message's THREADID is exactly `object_id` (RFC 8474 §6; case matters)."""
+
+    object_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     parts: tuple[Query, ...]
 
@@ -178,6 +195,8 @@ Query = (
     | SizeTest
     | UidRanges
     | ModSeqAtLeast
+    | EmailIdIs
+    | ThreadIdIs
     | And
     | Or
     | Not

@@ -30,7 +30,7 @@ from buzon.storage.api import (
     SubscriptionChanged,
 )
 from buzon.storage.names import child_range, is_descendant, normalize_mailbox_name, parents
-from buzon.storage.sqlite import metadata, quota, txn
+from buzon.storage.sqlite import metadata, objectid, quota, txn, urlauth
 from buzon.storage.sqlite.context import Backend
 from buzon.storage.sqlite.mailbox import SqliteMailbox
 
@@ -47,10 +47,17 @@ def create_in(
         return txn.insert_mailbox(conn, user, name, special_use), True
     if existing.selectable:
         raise AlreadyExists(f"mailbox {name!r} already exists")
-    # Over a placeholder: it becomes a real mailbox with a fresh UIDVALIDITY.
+    # Over a placeholder: it becomes a real mailbox with a fresh UIDVALIDITY, and so a
+    # fresh MAILBOXID (RFC 8474 §4: a new mailbox under an old name gets a new id).
     conn.execute(
-        "UPDATE mailboxes SET selectable = 1, uidvalidity = ?, special_use = ? WHERE id = ?",
-        (txn.next_uidvalidity(conn), " ".join(sorted(special_use)), existing.id),
+        "UPDATE mailboxes SET selectable = 1, uidvalidity = ?, special_use = ?, objectid = ?"
+        " WHERE id = ?",
+        (
+            txn.next_uidvalidity(conn),
+            " ".join(sorted(special_use)),
+            objectid.new_id("F"),
+            existing.id,
+        ),
     )
     return existing.id, True
 
@@ -98,7 +105,9 @@ class SqliteAccount:
 
         def job(conn: sqlite3.Connection) -> MailboxInfo:
             txn.require_user(conn, self._user)
+            before = quota.mailbox_count(conn, self._user)
             mailbox_id, _ = create_in(conn, self._user, canon, special_use)
+            quota.check_mailboxes(conn, self._user, before)  # RFC 9208 §5.3
             return txn.mailbox_by_id(conn, mailbox_id).info()
 
         info = await self._b.executor.write(job)
@@ -157,7 +166,10 @@ class SqliteAccount:
             if txn.mailbox_by_name(conn, self._user, dst) is not None:
                 raise AlreadyExists(f"mailbox {dst!r} already exists")
             if src == INBOX:
-                return self._rename_inbox(conn, mb, dst)
+                before = quota.mailbox_count(conn, self._user)
+                moved = self._rename_inbox(conn, mb, dst)
+                quota.check_mailboxes(conn, self._user, before)  # RFC 9208 §5.3
+                return moved
             lo, hi = child_range(src)
             targets = [dst] + [
                 dst + str(r[0])[len(src) :]
@@ -170,9 +182,11 @@ class SqliteAccount:
                 normalize_mailbox_name(target)  # a child may become too long
                 if txn.mailbox_by_name(conn, self._user, target) is not None:
                     raise AlreadyExists(f"mailbox {target!r} already exists")
+            before = quota.mailbox_count(conn, self._user)
             for parent in parents(dst):
                 if txn.mailbox_by_name(conn, self._user, parent) is None:
                     txn.insert_mailbox(conn, self._user, parent, frozenset())
+            quota.check_mailboxes(conn, self._user, before)  # new parents: RFC 9208 §5.3
             conn.execute(
                 "UPDATE mailboxes SET name = ? || substr(name, ?)"
                 " WHERE user_id = ? AND (name = ? OR (name >= ? AND name < ?))",
@@ -200,14 +214,14 @@ class SqliteAccount:
         )
         rows = conn.execute(
             "SELECT m.uid, m.content_id, c.size, m.sysflags, m.keywords, m.internal_date,"
-            " m.save_date FROM messages m JOIN contents c ON c.id = m.content_id"
+            " m.save_date, m.thread FROM messages m JOIN contents c ON c.id = m.content_id"
             " WHERE m.mailbox_id = ? ORDER BY m.uid",
             (inbox.id,),
         ).fetchall()
         if not rows:
             return None
         new = [
-            txn.NewMessage(int(r[1]), int(r[2]), int(r[3]), str(r[4]).split(), r[5], r[6])
+            txn.NewMessage(int(r[1]), int(r[2]), int(r[3]), str(r[4]).split(), r[5], r[6], r[7])
             for r in rows
         ]
         txn.insert_messages(conn, target, new)
@@ -289,10 +303,12 @@ class SqliteAccount:
     async def quota(self) -> QuotaUsage:
         return await self._b.executor.read(lambda conn: quota.read(conn, self._user))
 
-    async def set_quota(self, *, storage: int | None, messages: int | None) -> QuotaUsage:
+    async def set_quota(
+        self, *, storage: int | None, messages: int | None, mailboxes: int | None = None
+    ) -> QuotaUsage:
         def job(conn: sqlite3.Connection) -> QuotaUsage:
             txn.require_user(conn, self._user)
-            return quota.set_limits(conn, self._user, storage, messages)
+            return quota.set_limits(conn, self._user, storage, messages, mailboxes)
 
         return await self._b.executor.write(job)
 

@@ -27,6 +27,7 @@ from buzon.storage.api import (
     CopyResult,
     FlagOp,
     FlagRow,
+    Mailbox,
     MailboxChanged,
     MailboxInfo,
     MailboxStatus,
@@ -48,8 +49,18 @@ from buzon.storage.api import (
 from buzon.storage.fields import MessageFields
 from buzon.storage.names import normalize_mailbox_name
 from buzon.storage.query import Query
+from buzon.storage.sqlite import (
+    envelopes,
+    index,
+    objectid,
+    ordering,
+    previews,
+    quota,
+    replacing,
+    search,
+    txn,
+)
 from buzon.storage.sqlite import flags as fl
-from buzon.storage.sqlite import index, quota, search, txn
 from buzon.storage.sqlite.context import Backend
 
 
@@ -65,6 +76,7 @@ class _Prepared:
     keywords: list[str]
     internal_date: str
     fields: MessageFields  # search and sort fields (storage/fields.py)
+    preview: str  # RFC 8970 (mime/preview.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,15 +226,20 @@ class SqliteMailbox:
         want_structure = MetaItem.STRUCTURE in items
         want_envelope = MetaItem.ENVELOPE in items
         want_save = MetaItem.SAVE_DATE in items
+        want_emailid = MetaItem.EMAILID in items
+        want_preview = MetaItem.PREVIEW in items
         # Only the columns asked for: building 200,000 unused strings is not free.
         columns = ["m.uid", "m.sysflags", "m.keywords", "m.modseq"]
         columns.append("m.internal_date" if want_date else "NULL")
         columns.append("m.save_date" if want_save else "NULL")
         columns.append("c.size" if want_size else "NULL")
         columns.append("c.structure" if want_structure or want_envelope else "NULL")
+        columns.append("c.emailid" if want_emailid else "NULL")
+        columns.append("m.thread" if MetaItem.THREADID in items else "NULL")
+        columns.append("c.preview" if want_preview else "NULL")
         source = (
             "messages m JOIN contents c ON c.id = m.content_id"
-            if want_size or want_structure or want_envelope
+            if want_size or want_structure or want_envelope or want_emailid or want_preview
             else "messages m"
         )
         clause, params = txn.uid_clause("m.uid", uids)
@@ -234,7 +251,7 @@ class SqliteMailbox:
         loads = ParsedMessage.loads
 
         def meta(row: tuple[Any, ...], flag_sets: fl.FlagCache) -> MessageMeta:
-            uid, bits, kws, modseq, date, saved, size, structure = row
+            uid, bits, kws, modseq, date, saved, size, structure, emailid, thread, text = row
             parsed = loads(structure) if want_structure and structure is not None else None
             envelope = None
             if want_envelope and structure is not None:
@@ -248,6 +265,9 @@ class SqliteMailbox:
                 structure=parsed,
                 save_date=None if saved is None else decode(saved),
                 envelope=envelope,
+                emailid=emailid,
+                threadid=thread,
+                preview=text,
             )
 
         def job(conn: sqlite3.Connection) -> list[MessageMeta]:
@@ -322,6 +342,19 @@ class SqliteMailbox:
 
         return await self._b.executor.read(job)
 
+    async def previews(self, uids: Sequence[Uid]) -> dict[Uid, str]:
+        """See `sqlite/previews.py`: those of older messages are computed and stored."""
+        return await previews.previews(self._b, self._id, uids, self.read_message)
+
+    async def read_messages(self, uids: Sequence[Uid]) -> dict[Uid, bytes]:
+        return await envelopes.read_messages(self._b, self._id, uids)
+
+    async def envelopes(self, uids: Sequence[Uid]) -> dict[Uid, bytes | Envelope]:
+        return await envelopes.envelopes(self._b, self._id, uids)
+
+    async def keep_envelopes(self, rendered: dict[Uid, bytes]) -> None:
+        await envelopes.keep_envelopes(self._b, self._id, rendered)
+
     async def read_message(self, uid: Uid) -> bytes:
         def job(conn: sqlite3.Connection) -> bytes:
             txn.mailbox_by_id(conn, self._id)
@@ -347,27 +380,28 @@ class SqliteMailbox:
     def _prepare(self, messages: Sequence[AppendRequest]) -> list[_Prepared]:
         """Parse, hash and (for large messages) write the files: before the transaction."""
         out: list[_Prepared] = []
-        for req in messages:
-            data = bytes(req.content)
+        contents = [bytes(req.content) for req in messages]
+        analyses = self._b.analyser.run(contents)  # parse, fields, preview: analyse.py
+        for req, data, found in zip(messages, contents, analyses, strict=True):
             digest = hashlib.sha256(data).digest()
             inline = len(data) <= self._b.inline_limit
-            if not inline:
-                self._b.blobs.write(digest, data)
             bits, keywords = fl.split_flags(req.flags)
             date = req.internal_date if req.internal_date is not None else txn.now_utc()
-            parsed = parse(data)
             out.append(
                 _Prepared(
                     digest=digest,
                     data=data,
                     inline=inline,
-                    structure=parsed.dumps(),
+                    structure=found.structure,
                     sysflags=bits,
                     keywords=keywords,
                     internal_date=txn.encode_date(date),
-                    fields=fields.compute(data, parsed),
+                    fields=found.fields,
+                    preview=found.preview,
                 )
             )
+        # The files of the whole batch, their fsyncs in parallel (blobs.py).
+        self._b.blobs.write_many([(p.digest, p.data) for p in out if not p.inline])
         return out
 
     def _append_job(
@@ -390,10 +424,17 @@ class SqliteMailbox:
             )
         save = txn.encode_date(txn.now_utc())
         new: list[txn.NewMessage] = []
+        threads = objectid.ThreadResolver(conn, mb.user_id)
+        threads.preload(
+            [k for p in prepared for k in (p.fields.message_id or "", *p.fields.references) if k]
+        )
         for p in prepared:
-            row = conn.execute("SELECT id FROM contents WHERE sha256 = ?", (p.digest,)).fetchone()
+            row = conn.execute(
+                "SELECT id, emailid FROM contents WHERE sha256 = ?", (p.digest,)
+            ).fetchone()
             if row is not None:
                 content_id = int(row[0])
+                emailid = str(row[1])
                 conn.execute(
                     "UPDATE contents SET refcount = refcount + 1 WHERE id = ?", (content_id,)
                 )
@@ -401,19 +442,33 @@ class SqliteMailbox:
                 if not p.inline:
                     # Under the write lock: a sweep may have removed a file we found present.
                     self._b.blobs.ensure(p.digest, p.data)
+                emailid = objectid.new_id("M")
                 cur = conn.execute(
-                    "INSERT INTO contents (sha256, size, inline, structure, refcount)"
-                    " VALUES (?, ?, ?, ?, 1)",
-                    (p.digest, len(p.data), p.data if p.inline else None, p.structure),
+                    "INSERT INTO contents (sha256, size, inline, structure, refcount, emailid,"
+                    " preview) VALUES (?, ?, ?, ?, 1, ?, ?)",
+                    (
+                        p.digest,
+                        len(p.data),
+                        p.data if p.inline else None,
+                        p.structure,
+                        emailid,
+                        p.preview,
+                    ),
                 )
                 assert cur.lastrowid is not None
                 content_id = cur.lastrowid
                 index.store(conn, content_id, p.fields)
+            own = objectid.own_key(p.fields.message_id, emailid)
+            # Only a known content without Message-ID can have a key the preload missed.
+            thread = threads.assign(
+                own, p.fields.references, look_up_own=row is not None and not p.fields.message_id
+            )
             new.append(
                 txn.NewMessage(
-                    content_id, len(p.data), p.sysflags, p.keywords, p.internal_date, save
+                    content_id, len(p.data), p.sysflags, p.keywords, p.internal_date, save, thread
                 )
             )
+        threads.flush()
         uids, modseq = txn.insert_messages(conn, mb, new, wanted=wanted)
         if uidnext:
             # Raising UIDNEXT alone changes no message, so it takes no modseq of its own.
@@ -507,7 +562,9 @@ class SqliteMailbox:
                     )
             raise
         self._publish(written.notices)
-        self._b.indexer.kick()
+        # A bulk import leaves its texts in fts_pending (search stays exact): the FTS
+        # index costs more than the rest of a delivery, so the server's indexer builds
+        # it after the import (kicked by the change watcher, or at its next start).
         return written.result
 
     async def adopt_uidvalidity(self, uidvalidity: int) -> bool:
@@ -641,9 +698,9 @@ class SqliteMailbox:
         if not dst.selectable:
             raise NoSelect(f"mailbox {dest!r} is not selectable")
         rows = conn.execute(
-            "SELECT m.uid, m.content_id, c.size, m.sysflags, m.keywords, m.internal_date"
-            " FROM messages m JOIN contents c ON c.id = m.content_id WHERE m.mailbox_id = ?"
-            " AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+            "SELECT m.uid, m.content_id, c.size, m.sysflags, m.keywords, m.internal_date,"
+            " m.thread FROM messages m JOIN contents c ON c.id = m.content_id"
+            " WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
             (src.id, txn.uid_json(uids)),
         ).fetchall()
         if not rows:
@@ -659,7 +716,10 @@ class SqliteMailbox:
         )
         save = txn.encode_date(txn.now_utc())
         new = [
-            txn.NewMessage(int(r[1]), int(r[2]), int(r[3]), fl.split_keywords(r[4]), r[5], save)
+            # RFC 8514 §3: a copy gets a new save date; RFC 8474 §5.2: the same thread.
+            txn.NewMessage(
+                int(r[1]), int(r[2]), int(r[3]), fl.split_keywords(r[4]), r[5], save, r[6]
+            )
             for r in rows
         ]
         dest_uids, modseq = txn.insert_messages(conn, dst, new)

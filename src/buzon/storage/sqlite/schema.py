@@ -214,6 +214,45 @@ MIGRATIONS: list[str] = [
         DELETE FROM fts_pending WHERE content_id = old.content_id;
     END;
     """,
+    # 5 -> 6: a limit on the number of mailboxes (RFC 9208 §5.3, `quota.py`)
+    """
+    ALTER TABLE quotas ADD COLUMN mailbox_limit INTEGER;
+    """,
+    # 6 -> 7: object ids (RFC 8474) and previews (RFC 8970), `objectid.py`. Existing
+    # mailboxes and contents get random ids here; old messages' threads are assigned at
+    # open (`objectid.backfill_threads`, until meta.threads_done); old previews at FETCH.
+    """
+    ALTER TABLE mailboxes ADD COLUMN objectid TEXT;
+    UPDATE mailboxes SET objectid = 'F' || lower(hex(randomblob(12)));
+    ALTER TABLE contents ADD COLUMN emailid TEXT;
+    UPDATE contents SET emailid = 'M' || lower(hex(randomblob(12)));
+    CREATE INDEX contents_emailid ON contents (emailid);
+    ALTER TABLE contents ADD COLUMN preview TEXT;
+    ALTER TABLE messages ADD COLUMN thread TEXT;
+    CREATE TABLE thread_keys (
+        user_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        thread TEXT NOT NULL,
+        PRIMARY KEY (user_id, key)
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) VALUES ('threads_done', 0);
+    """,
+    # 7 -> 8: URLAUTH mailbox access keys (RFC 4467 §3), one per mailbox, `urlauth.py`
+    """
+    CREATE TABLE urlauth_keys (
+        mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id) ON DELETE CASCADE,
+        key BLOB NOT NULL
+    );
+    """,
+    # 8 -> 9: the ENVELOPE the server rendered for a content, kept opaque (`envelopes.py`).
+    # A table of its own: small rows to scan, and no rewrite of a contents row (with its
+    # inline bytes) to keep one.
+    """
+    CREATE TABLE envelopes (
+        content_id INTEGER PRIMARY KEY REFERENCES contents(id) ON DELETE CASCADE,
+        data BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

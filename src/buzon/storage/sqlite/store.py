@@ -23,7 +23,7 @@ from buzon.storage.api import (
 )
 from buzon.storage.bus import LocalBus
 from buzon.storage.names import normalize_mailbox_name, validate_user_name
-from buzon.storage.sqlite import index, quota, schema, txn
+from buzon.storage.sqlite import index, objectid, quota, schema, txn
 from buzon.storage.sqlite.account import SqliteAccount, create_in
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.context import Backend
@@ -44,6 +44,7 @@ def _open_sync(data_dir: Path, synchronous_full: bool) -> BlobStore:
         try:
             txn.sweep_trash(conn, blobs)  # files whose removal a crash interrupted
             index.backfill(conn, blobs)  # search fields of contents stored before them
+            objectid.backfill_threads(conn)  # threads of messages stored before them
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

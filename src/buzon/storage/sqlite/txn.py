@@ -29,13 +29,14 @@ from buzon.storage.api import (
     Uid,
 )
 from buzon.storage.sqlite import flags as fl
+from buzon.storage.sqlite import objectid
 from buzon.storage.sqlite.blobs import BlobStore
 
 MAX_UIDVALIDITY = 2**32 - 1
 
 MAILBOX_COLUMNS = (
     "id, user_id, name, selectable, special_use, uidvalidity, uidnext, highest_modseq,"
-    " recent_mark, messages, unseen, deleted, size"
+    " recent_mark, messages, unseen, deleted, size, objectid"
 )
 
 
@@ -54,10 +55,11 @@ class MailboxRow:
     unseen: int
     deleted: int
     size: int
+    objectid: str  # RFC 8474 MAILBOXID (objectid.py); "" for a placeholder
 
     @classmethod
     def from_row(
-        cls, r: tuple[int, int, str, int, str, int, int, int, int, int, int, int, int]
+        cls, r: tuple[int, int, str, int, str, int, int, int, int, int, int, int, int, str | None]
     ) -> MailboxRow:
         return cls(
             id=r[0],
@@ -73,6 +75,7 @@ class MailboxRow:
             unseen=r[10],
             deleted=r[11],
             size=r[12],
+            objectid=r[13] or "",
         )
 
     def info(self) -> MailboxInfo:
@@ -81,6 +84,7 @@ class MailboxRow:
             mailbox_id=str(self.id),
             selectable=self.selectable,
             special_use=self.special_use,
+            objectid=self.objectid,
         )
 
 
@@ -178,9 +182,9 @@ def insert_mailbox(
     conn: sqlite3.Connection, user: int, name: str, special_use: frozenset[str]
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO mailboxes (user_id, name, selectable, special_use, uidvalidity)"
-        " VALUES (?, ?, 1, ?, ?)",
-        (user, name, " ".join(sorted(special_use)), next_uidvalidity(conn)),
+        "INSERT INTO mailboxes (user_id, name, selectable, special_use, uidvalidity, objectid)"
+        " VALUES (?, ?, 1, ?, ?, ?)",
+        (user, name, " ".join(sorted(special_use)), next_uidvalidity(conn), objectid.new_id("F")),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
@@ -228,6 +232,7 @@ def status_of(conn: sqlite3.Connection, mb: MailboxRow) -> MailboxStatus:
         uidvalidity=mb.uidvalidity,
         highest_modseq=ModSeq(mb.highest_modseq),
         deleted_size=deleted_size(conn, mb),
+        objectid=mb.objectid,
     )
 
 
@@ -270,6 +275,7 @@ class NewMessage:
     keywords: list[str]
     internal_date: str
     save_date: str
+    thread: str | None = None  # RFC 8474 THREADID (objectid.py)
 
 
 def insert_messages(
@@ -311,6 +317,7 @@ def insert_messages(
                 modseq,
                 msg.internal_date,
                 msg.save_date,
+                msg.thread,
             )
         )
         unseen += not msg.sysflags & fl.SEEN
@@ -318,7 +325,7 @@ def insert_messages(
         size += msg.size
     conn.executemany(
         "INSERT INTO messages (mailbox_id, uid, content_id, sysflags, keywords, modseq,"
-        " internal_date, save_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " internal_date, save_date, thread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     conn.execute(
