@@ -69,6 +69,9 @@ class AuthSettings:
     argon2_parallelism: int = 4
     # Users who may set quotas over IMAP (RFC 9208 SETQUOTA) and /shared server annotations.
     admins: tuple[str, ...] = ()
+    # Users a message submission server logs in as: they may fetch URLAUTH URLs made for
+    # "submit+<user>" (RFC 4467 §3).
+    submit_users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 SORT/THREAD (RFC 5256, RFC 5957, RFC 5267), multimailbox ESEARCH (RFC 7377),
 QUOTA (RFC 9208), ACL (RFC 4314), METADATA (RFC 5464), COMPRESS (RFC 4978),
-UNAUTHENTICATE (RFC 8437), REPLACE (RFC 8508), NOTIFY (RFC 5465).
+UNAUTHENTICATE (RFC 8437), REPLACE (RFC 8508), NOTIFY (RFC 5465), URLAUTH (RFC 4467).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ __all__ = [
     "DeleteAcl",
     "Esearch",
     "ExtCommand",
+    "GenUrlAuth",
     "GetAcl",
     "GetMetadata",
     "GetQuota",
@@ -30,6 +31,7 @@ __all__ = [
     "NotifyEvent",
     "NotifyGroup",
     "Replace",
+    "ResetKey",
     "SetAcl",
     "SetMetadata",
     "SetQuota",
@@ -38,6 +40,7 @@ __all__ = [
     "SortKey",
     "Thread",
     "Unauthenticate",
+    "UrlFetch",
 ]
 
 
@@ -210,6 +213,31 @@ class Replace:
 
 
 @dataclass(frozen=True, slots=True)
+class GenUrlAuth:
+    """GENURLAUTH 1*(SP url-rump SP mechanism) (RFC 4467 §6.1); mechanisms upper-cased."""
+
+    tag: str
+    requests: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResetKey:
+    """RESETKEY [SP mailbox *(SP mechanism)] (RFC 4467 §4.1); no mailbox: every key."""
+
+    tag: str
+    mailbox: str | None = None
+    mechanisms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFetch:
+    """URLFETCH 1*(SP url) (RFC 4467 §6.2)."""
+
+    tag: str
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyEvent:
     """An event name of RFC 5465 §5 (upper-cased) with MessageNew's fetch items."""
 
@@ -253,4 +281,7 @@ ExtCommand = (
     | Unauthenticate
     | Replace
     | Notify
+    | GenUrlAuth
+    | ResetKey
+    | UrlFetch
 )

@@ -609,6 +609,24 @@ def _render(out: _Out, r: rs.Response) -> None:
             out.w(" (")
             _each(out, r.entries, lambda e: _metadata_entry(out, *e))
             out.w(")")
+        case rs.MetadataNames():
+            out.w("* METADATA ")  # RFC 5464 §5: entry-list = entry *(SP entry)
+            _mailbox(out, r.mailbox)
+            for entry in r.entries:
+                out.w(" ")
+                _astring(out, entry)
+        case rs.GenUrlAuthData():
+            out.w("* GENURLAUTH")  # RFC 4467 §9: genurlauth-data, url-full = astring
+            for url in r.urls:
+                out.w(" ")
+                _astring(out, url)
+        case rs.UrlFetchData():
+            out.w("* URLFETCH")  # RFC 4467 §9: urlfetch-data = 1*(SP url-full SP nstring)
+            for url, data in r.items:
+                out.w(" ")
+                _astring(out, url)
+                out.w(" ")
+                _nstring(out, data)
         case _:
             assert_never(r)
     out.w("\r\n")

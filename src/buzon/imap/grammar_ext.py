@@ -231,6 +231,53 @@ def _replace(p: Parser, tag: str, uid: bool) -> x.Replace:
     return x.Replace(tag, number, mailbox, message, uid)
 
 
+def _mechanism(p: Parser) -> str:
+    """mechanism = "INTERNAL" / 1*(ALPHA / DIGIT / "-" / ".") (RFC 4467 §9)."""
+    word = p.name("(URLAUTH mechanism)").upper()
+    if not all(ch.isascii() and (ch.isalnum() or ch in "-.") for ch in word):
+        p.error(f"Bad URLAUTH mechanism {word!r}")
+    return word
+
+
+def _genurlauth(p: Parser, tag: str) -> x.GenUrlAuth:
+    """genurlauth = "GENURLAUTH" 1*(SP url-rump SP mechanism) (RFC 4467 §9)."""
+    requests: list[tuple[str, str]] = []
+    p.sp("after GENURLAUTH")
+    while True:
+        url = p.astring_text("URL")
+        p.sp("after URL")
+        requests.append((url, _mechanism(p)))
+        if not p.try_sp():
+            break
+    p.end()
+    return x.GenUrlAuth(tag, tuple(requests))
+
+
+def _resetkey(p: Parser, tag: str) -> x.ResetKey:
+    """resetkey = "RESETKEY" [SP mailbox *(SP mechanism)] (RFC 4467 §9)."""
+    if not p.try_sp():
+        p.end()
+        return x.ResetKey(tag)
+    mailbox = p.mailbox()
+    mechanisms: list[str] = []
+    while p.try_sp():
+        mechanisms.append(_mechanism(p))
+    p.end()
+    return x.ResetKey(tag, mailbox, tuple(mechanisms))
+
+
+def _urlfetch(p: Parser, tag: str) -> x.UrlFetch:
+    """urlfetch = "URLFETCH" 1*(SP url) (RFC 4467 §9)."""
+    urls: list[str] = []
+    p.sp("after URLFETCH")
+    while True:
+        urls.append(p.astring_text("URL"))
+        if not p.try_sp():
+            break
+    p.end()
+    return x.UrlFetch(tag, tuple(urls))
+
+
 def _notify(p: Parser, tag: str) -> x.Notify:
     """notify = "NOTIFY" SP (notify-set / "NONE") (RFC 5465 §8)."""
     p.sp("after NOTIFY")
@@ -285,6 +332,9 @@ EXT_COMMANDS: dict[str, Callable[[Parser, str], ExtCommand]] = {
     "COMPRESS": _compress,
     "UNAUTHENTICATE": _unauthenticate,
     "NOTIFY": _notify,
+    "GENURLAUTH": _genurlauth,
+    "RESETKEY": _resetkey,
+    "URLFETCH": _urlfetch,
 }
 EXT_UID_COMMANDS: dict[str, Callable[[Parser, str, bool], ExtCommand]] = {
     "SORT": _sort,

@@ -32,6 +32,7 @@ from buzon.imap.responses_data import (
     ExistsData,
     ExpungeData,
     FlagsData,
+    GenUrlAuthData,
     IdData,
     ListData,
     ListExtendedItem,
@@ -51,6 +52,7 @@ from buzon.imap.responses_data import (
     StatusValue,
     ThreadData,
     ThreadNode,
+    UrlFetchData,
     VanishedData,
     XlistData,
 )
@@ -112,6 +114,7 @@ __all__ = [
     "FetchThreadId",
     "FetchUid",
     "FlagsData",
+    "GenUrlAuthData",
     "IdData",
     "InProgress",
     "ListData",
@@ -138,7 +141,9 @@ __all__ = [
     "Tagged",
     "ThreadData",
     "ThreadNode",
+    "UidFetchData",
     "UntaggedStatus",
+    "UrlFetchData",
     "VanishedData",
     "XlistData",
 ]
@@ -373,5 +378,8 @@ Response: TypeAlias = (
     | ListRightsData
     | MyRightsData
     | MetadataData
+    | MetadataNames
+    | GenUrlAuthData
+    | UrlFetchData
 )
 """Everything :func:`buzon.imap.encoder.encode` accepts."""

@@ -29,6 +29,7 @@ __all__ = [
     "ExistsData",
     "ExpungeData",
     "FlagsData",
+    "GenUrlAuthData",
     "IdData",
     "ListData",
     "ListExtendedItem",
@@ -48,6 +49,7 @@ __all__ = [
     "StatusValue",
     "ThreadData",
     "ThreadNode",
+    "UrlFetchData",
     "VanishedData",
     "XlistData",
 ]
@@ -338,3 +340,25 @@ class MetadataData:
 
     mailbox: str
     entries: tuple[tuple[str, bytes | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataNames:
+    """``* METADATA INBOX /shared/comment`` (RFC 5464 §4.4.2, unsolicited): changed entries."""
+
+    mailbox: str
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GenUrlAuthData:
+    """``* GENURLAUTH "imap://...:INTERNAL:91354a..."`` (RFC 4467 §6.1): one URL per request."""
+
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UrlFetchData:
+    """``* URLFETCH url nstring ...`` (RFC 4467 §6.2): the data, or None (NIL) when invalid."""
+
+    items: tuple[tuple[str, bytes | None], ...]

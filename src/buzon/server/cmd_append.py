@@ -8,7 +8,8 @@ from buzon.imap import commands as c
 from buzon.imap.responses import AppendUid, Code
 from buzon.imap.words import ResponseCode
 from buzon.mime import normalize_crlf
-from buzon.server.outcome import Bad, No, Ok
+from buzon.server import catenate, rev2
+from buzon.server.outcome import No, Ok
 from buzon.server.selected import RECENT_FLAG
 from buzon.storage.api import AppendRequest, NotFound
 
@@ -23,10 +24,12 @@ async def handle_append(conn: Connection, cmd: c.Append) -> Ok:
     limit = conn.ctx.settings.limits.max_literal
     requests: list[AppendRequest] = []
     for message in cmd.messages:
-        if not isinstance(message.content, bytes):
-            raise Bad("CATENATE is not supported")
+        # RFC 4469 §3: CATENATE parts are joined (URLs resolved) before anything is stored.
+        message = await catenate.assemble(conn, message)  # noqa: PLW2901
+        assert isinstance(message.content, bytes)
         if not message.content:
             raise No("An empty message cannot be appended", Code(ResponseCode.CANNOT))
+        rev2.check_append(conn, message)  # RFC 6855 §4: 8-bit headers need UTF8=ACCEPT
         if len(message.content) > limit:
             # RFC 7889 §4: over APPENDLIMIT.
             raise No(

@@ -22,9 +22,13 @@ from buzon.server import (
     cmd_metadata,
     cmd_notify,
     cmd_quota,
+    cmd_replace,
     cmd_select,
     cmd_sort,
     cmd_store,
+    cmd_unauthenticate,
+    cmd_urlauth,
+    multisearch,
     search,
 )
 from buzon.server.outcome import Ok
@@ -96,6 +100,13 @@ TABLE: dict[type, CommandSpec] = {
     cx.SetMetadata: _spec("SETMETADATA", AUTHENTICATED, cmd_metadata.handle_setmetadata),
     # RFC 5465 §3.1: NOTIFY in the authenticated and selected states
     cx.Notify: _spec("NOTIFY", AUTHENTICATED, cmd_notify.handle_notify),
+    # RFC 7377 §2.2: ESEARCH in the authenticated and selected states (the handler refuses
+    # the selected-mailbox source without one)
+    cx.Esearch: _spec("ESEARCH", AUTHENTICATED, multisearch.handle_esearch),
+    # RFC 4467 §4.1, §6.1, §6.2: URLAUTH commands in the authenticated and selected states
+    cx.GenUrlAuth: _spec("GENURLAUTH", AUTHENTICATED, cmd_urlauth.handle_genurlauth),
+    cx.ResetKey: _spec("RESETKEY", AUTHENTICATED, cmd_urlauth.handle_resetkey),
+    cx.UrlFetch: _spec("URLFETCH", AUTHENTICATED, cmd_urlauth.handle_urlfetch),
     # RFC 4978 §3: COMPRESS after authentication (Dovecot and most clients do it there)
     cx.Compress: _spec("COMPRESS", AUTHENTICATED, cmd_any.handle_compress),
     # RFC 9051 §6.4: selected
@@ -107,6 +118,8 @@ TABLE: dict[type, CommandSpec] = {
     c.Store: _spec("STORE", SELECTED, cmd_store.handle_store, uses_msn=True),
     c.Copy: _spec("COPY", SELECTED, cmd_store.handle_copy),
     c.Move: _spec("MOVE", SELECTED, cmd_store.handle_move),
+    # RFC 8508 §3.5: REPLACE only in the selected state (it may send EXPUNGE, like MOVE)
+    cx.Replace: _spec("REPLACE", SELECTED, cmd_replace.handle_replace),
     c.Search: _spec("SEARCH", SELECTED, search.handle_search, uses_msn=True),
     cx.Sort: _spec("SORT", SELECTED, cmd_sort.handle_sort, uses_msn=True),
     cx.Thread: _spec("THREAD", SELECTED, cmd_sort.handle_thread, uses_msn=True),

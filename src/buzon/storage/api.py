@@ -425,6 +425,14 @@ class Mailbox(Protocol):
         """Copy then expunge, atomically (RFC 6851 §3.3)."""
         ...
 
+    async def replace(self, uid: Uid, dest: Mailbox, message: AppendRequest) -> CopyResult:
+        """Append `message` to `dest` and expunge `uid` here, atomically (RFC 8508 §3.4).
+
+        The quota sees the net change. NotFound when `uid` is gone; `source_uids` of
+        the result holds the expunged UID, `dest_uids` the new one.
+        """
+        ...
+
     async def fetch_meta(
         self, uids: Sequence[Uid], items: frozenset[MetaItem]
     ) -> list[MessageMeta]:
@@ -516,8 +524,10 @@ class Account(Protocol):
         """The account's one quota root (RFC 9208 §3): exact usage and its limits."""
         ...
 
-    async def set_quota(self, *, storage: int | None, messages: int | None) -> QuotaUsage:
-        """Replace both limits (None removes one); the caller checked the permission."""
+    async def set_quota(
+        self, *, storage: int | None, messages: int | None, mailboxes: int | None = None
+    ) -> QuotaUsage:
+        """Replace all limits (None removes one); the caller checked the permission."""
         ...
 
     async def get_metadata(
@@ -534,6 +544,14 @@ class Account(Protocol):
         self, mailbox: str, values: Sequence[tuple[str, bytes | None]], *, max_entries: int
     ) -> None:
         """Set (None: remove) all or none; `TooMany` past `max_entries` per mailbox and scope."""
+        ...
+
+    async def urlauth_key(self, mailbox: str, *, create: bool) -> bytes | None:
+        """The mailbox's URLAUTH access key (RFC 4467 §3); made when missing if `create`."""
+        ...
+
+    async def reset_urlauth_keys(self, mailbox: str | None) -> None:
+        """RFC 4467 §4.1 RESETKEY: a new key for `mailbox`, or drop every key of the user."""
         ...
 
 
@@ -558,9 +576,9 @@ class Store(Protocol):
     async def list_users(self) -> list[str]: ...
 
     async def set_user_quota(
-        self, name: str, *, storage: int | None, messages: int | None
+        self, name: str, *, storage: int | None, messages: int | None, mailboxes: int | None = None
     ) -> QuotaUsage:
-        """Replace a user's limits (octets, messages; None: unlimited)."""
+        """Replace a user's limits (octets, messages, mailboxes; None: unlimited)."""
         ...
 
     async def open_account(self, name: str) -> Account: ...

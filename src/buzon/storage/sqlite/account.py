@@ -327,3 +327,27 @@ class SqliteAccount:
         await self._b.executor.write(
             lambda conn: metadata.put(conn, self._user, canon, values, max_entries)
         )
+        # RFC 5465 §5.6, §5.7: NOTIFY sessions learn of it; a /shared server entry is
+        # everyone's (RFC 5464 §3.3), the rest this account's only.
+        names = tuple(dict.fromkeys(name for name, _ in values))
+        shared = tuple(n for n in names if n.lower().startswith("/shared/"))
+        private = tuple(n for n in names if not n.lower().startswith("/shared/"))
+        if canon == "" and shared:
+            self._b.bus.publish(MetadataChanged(self._name, canon, shared, everyone=True))
+            names = private
+        if names:
+            self._b.bus.publish(MetadataChanged(self._name, canon, names))
+
+    # --- URLAUTH access keys (RFC 4467): see urlauth.py --------------------------------------
+
+    async def urlauth_key(self, mailbox: str, *, create: bool) -> bytes | None:
+        canon = normalize_mailbox_name(mailbox)
+        if create:
+            return await self._b.executor.write(
+                lambda conn: urlauth.ensure_key(conn, self._user, canon)
+            )
+        return await self._b.executor.read(lambda conn: urlauth.get_key(conn, self._user, canon))
+
+    async def reset_urlauth_keys(self, mailbox: str | None) -> None:
+        canon = None if mailbox is None else normalize_mailbox_name(mailbox)
+        await self._b.executor.write(lambda conn: urlauth.reset_keys(conn, self._user, canon))

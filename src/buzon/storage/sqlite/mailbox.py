@@ -755,3 +755,9 @@ class SqliteMailbox:
         written = await self._b.executor.write(job)
         self._publish(written.notices)
         return written.result
+
+    async def replace(self, uid: Uid, dest: Mailbox, message: AppendRequest) -> CopyResult:
+        """RFC 8508 §3.4: expunge `uid` and append `message` to `dest` in one transaction."""
+        if not isinstance(dest, SqliteMailbox):
+            raise TypeError("dest must be a mailbox of this store")
+        return await replacing.replace(self, uid, dest, message)
