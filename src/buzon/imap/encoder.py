@@ -423,6 +423,11 @@ def _esearch(out: _Out, r: rs.ESearchData) -> None:
     if r.tag is not None:
         out.w(" (TAG ")  # RFC 4731 §3.1: search-correlator, tag-string = string
         _string(out, r.tag)
+        if r.mailbox is not None:  # RFC 7377 §4: one-correlator
+            out.w(" MAILBOX ")
+            _mailbox(out, r.mailbox)
+        if r.uidvalidity is not None:
+            out.w(f" UIDVALIDITY {r.uidvalidity}")
         out.w(")")
     if r.uid:
         out.w(" UID")
@@ -522,6 +527,10 @@ def _render(out: _Out, r: rs.Response) -> None:
     match r:  # the most frequent responses first
         case rs.FetchData():
             out.w(f"* {r.msn} FETCH (")
+            _each(out, r.items, lambda item: _fetch_item(out, item))
+            out.w(")")
+        case rs.UidFetchData():
+            out.w(f"* {r.uid} UIDFETCH (")  # RFC 9586 §3.3: uniqueid SP "UIDFETCH" SP msg-att
             _each(out, r.items, lambda item: _fetch_item(out, item))
             out.w(")")
         case rs.Tagged():

@@ -71,6 +71,7 @@ from buzon.imap.responses_fetch import (
     FetchSize,
     FetchThreadId,
     FetchUid,
+    UidFetchData,
     check_objectid,
 )
 from buzon.imap.words import CapabilityWord, FlagWord, ResponseCode, Status
@@ -366,6 +367,7 @@ Response: TypeAlias = (
     | ExpungeData
     | VanishedData
     | FetchData
+    | UidFetchData
     | SearchData
     | ESearchData
     | SortData

@@ -236,11 +236,17 @@ ESearchItem: TypeAlias = (
 
 @dataclass(frozen=True, slots=True)
 class ESearchData:
-    """``* ESEARCH (TAG "a1") UID MIN 2 COUNT 3`` (RFC 4731 §3.1, RFC 9051 §7.3.4)."""
+    """``* ESEARCH (TAG "a1") UID MIN 2 COUNT 3`` (RFC 4731 §3.1, RFC 9051 §7.3.4).
+
+    ``mailbox`` and ``uidvalidity`` are the multimailbox correlators (RFC 7377 §2.1); they
+    are written only with a tag.
+    """
 
     tag: str | None
     uid: bool
     items: tuple[ESearchItem, ...]
+    mailbox: str | None = None
+    uidvalidity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

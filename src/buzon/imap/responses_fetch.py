@@ -29,6 +29,7 @@ __all__ = [
     "FetchSize",
     "FetchThreadId",
     "FetchUid",
+    "UidFetchData",
 ]
 
 # RFC 8474 §7: objectid = 1*255(ALPHA / DIGIT / "_" / "-")
@@ -177,4 +178,16 @@ class FetchData:
     """``* 12 FETCH (FLAGS (\\Seen) UID 4827313)`` (RFC 9051 §7.5.2)."""
 
     msn: int
+    items: tuple[FetchItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UidFetchData:
+    """``* 4827313 UIDFETCH (FLAGS (\\Seen))``: FETCH data by UID (RFC 9586 §3.3).
+
+    Sent instead of ``FetchData`` once UIDONLY is enabled; the UID is the number, so the
+    items carry no ``FetchUid``.
+    """
+
+    uid: int
     items: tuple[FetchItem, ...]

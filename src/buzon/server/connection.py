@@ -628,7 +628,8 @@ class Connection:
             return
         name = display_name(spec, command)
         try:
-            outcome = await spec.handler(self, command)
+            uidonly.check(self, command)  # RFC 9586 §3.2: BAD [UIDREQUIRED]
+            outcome = await progress.track(self, tag, spec.name, spec.handler(self, command))
         except Bye:
             raise
         except (No, Bad) as refusal:
@@ -700,7 +701,7 @@ def _reader_limits(ctx: ServerContext, *, authenticated: bool) -> ReaderLimits:
 
 def _payload_size(response: Response) -> int:
     """How many literal octets a response carries (FETCH body sections)."""
-    if not isinstance(response, FetchData):
+    if not isinstance(response, FetchData | UidFetchData):
         return 0
     return sum(
         len(item.data)

@@ -47,7 +47,6 @@ from buzon.imap.commands_values import (
     FetchBinary,
     FetchBody,
     FetchItem,
-    FetchPreview,
     SequenceSet,
 )
 from buzon.imap.responses import (
@@ -61,9 +60,8 @@ from buzon.imap.responses import (
     UntaggedStatus,
 )
 from buzon.imap.words import ResponseCode, Status, StatusItem
-from buzon.server import selection
+from buzon.server import mailbox_filter, notify_metadata, selection
 from buzon.server.cmd_fetch import handle_fetch
-from buzon.server.namespaces import reserved
 from buzon.server.outcome import Bad, No
 from buzon.storage.api import (
     DELIMITER,
@@ -126,16 +124,11 @@ class Watch:
     flags: bool
     mailbox_name: bool
     subscription: bool
+    mailbox_metadata: bool = False  # RFC 5465 §5.6 (notify_metadata.py)
+    server_metadata: bool = False  # §5.7
 
     def matches(self, name: str, subscribed: frozenset[str]) -> bool:
-        match self.kind:
-            case "INBOXES" | "PERSONAL":  # RFC 5465 §6.2, §6.3
-                return not reserved(name)
-            case "SUBSCRIBED":  # §6.4
-                return name in subscribed
-            case "SUBTREE":  # §6.5: the mailbox and all below it
-                return any(name == n or name.startswith(n + DELIMITER) for n in self.names)
-        return name in self.names  # §6.6 MAILBOXES: no wildcard expansion
+        return mailbox_filter.matches(self.kind, self.names, name, subscribed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +197,13 @@ def compile_plan(cmd: cx.Notify) -> Plan:
             watches.append(
                 Watch(
                     kind,
-                    tuple(_canonical(n) for n in group.filter.mailboxes),
+                    tuple(mailbox_filter.canonical(n) for n in group.filter.mailboxes),
                     messages=MESSAGE_NEW in names,
                     flags=FLAG_CHANGE in names,
                     mailbox_name=MAILBOX_NAME in names,
                     subscription=SUBSCRIPTION_CHANGE in names,
+                    mailbox_metadata=notify_metadata.MAILBOX_METADATA_CHANGE in names,
+                    server_metadata=notify_metadata.SERVER_METADATA_CHANGE in names,
                 )
             )
     return Plan(mode, fetch, tuple(watches))
@@ -221,16 +216,7 @@ def _check_fetch(items: tuple[FetchItem, ...]) -> tuple[FetchItem, ...]:
             raise Bad("MessageNew fetch attributes must not set \\Seen; use BODY.PEEK")
         if item in {FetchAtt.RFC822, FetchAtt.RFC822_TEXT}:
             raise Bad("MessageNew fetch attributes must not set \\Seen; use BODY.PEEK")
-        if isinstance(item, FetchPreview) or item in _UNSUPPORTED_FETCH:
-            raise Bad("That fetch attribute is not supported with NOTIFY")
     return items
-
-
-def _canonical(name: str) -> str:
-    try:
-        return normalize_mailbox_name(name)
-    except InvalidName:
-        return name  # RFC 5465 §3.1: names that do not exist are ignored
 
 
 _Counters = tuple[int, int, int, int, int]  # messages, uidnext, uidvalidity, unseen, modseq
@@ -258,6 +244,7 @@ class Notifier:
         "last",
         "list_dirty",
         "mailboxes",
+        "metadata",
         "overflow",
         "plan",
         "subscribed",
@@ -586,7 +573,7 @@ def _own_names(command: object | None, kinds: tuple[type, ...]) -> set[str]:
     raw = [getattr(command, "mailbox", ""), getattr(command, "new_name", "")]
     out: set[str] = set()
     for name in filter(None, raw):
-        canon = _canonical(str(name).removesuffix(DELIMITER))
+        canon = mailbox_filter.canonical(str(name).removesuffix(DELIMITER))
         out.add(canon)
         out.update(_ancestors(canon))
     return out

@@ -381,16 +381,19 @@ class SelectedMailbox:
 
     # --- announcing -------------------------------------------------------------------
 
-    def drain(self, *, allow_expunge: bool, condstore: bool, qresync: bool) -> list[Update]:
+    def drain(
+        self, *, allow_expunge: bool, condstore: bool, qresync: bool, vanished: bool = False
+    ) -> list[Update]:
         """The untagged updates to send now, in order, with the view updated to match.
 
         Order: expunges (only if `allow_expunge`; RFC 3501 §7.4.1 forbids them during
         FETCH, STORE and SEARCH), new keywords, EXISTS and RECENT (if the count grew),
         then flag changes of messages still in the view. QRESYNC implies CONDSTORE.
+        `vanished` reports expunges as VANISHED without QRESYNC (UIDONLY, RFC 9586 §3.4).
         """
         out: list[Update] = []
         if allow_expunge and self._expunged:
-            out.extend(self._drain_expunges(qresync=qresync))
+            out.extend(self._drain_expunges(qresync=qresync or vanished))
         if self._keywords_dirty:
             self._keywords_dirty = False
             out.append(KeywordsChanged(frozenset(self._keywords)))

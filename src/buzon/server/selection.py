@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
 CONDSTORE = "CONDSTORE"
 QRESYNC = "QRESYNC"
+UIDONLY = "UIDONLY"  # RFC 9586; the rest of it is in server/uidonly.py
 
 # RFC 9051 §2.3.2: the system flags a client may set (\Recent is the server's).
 SYSTEM_FLAGS: tuple[Flag, ...] = (
