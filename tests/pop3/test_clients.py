@@ -111,7 +111,7 @@ def test_poplib_stls(running: Pop3Thread) -> None:
         client.stls(context=running.server.client_tls_context())
         caps = client.capa()
         assert "STLS" not in caps
-        assert caps["SASL"] == ["PLAIN", "LOGIN"]
+        assert caps["SASL"] == ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "PLAIN", "LOGIN"]
         client.user("bob")
         assert client.pass_(PASSWORD).startswith(b"+OK Logged in")
         assert client.stat() == (0, 0)
@@ -162,6 +162,7 @@ def test_no_plaintext_password_before_stls_on_a_remote_connection(running: Pop3T
             b"AUTH-RESP-CODE",
             b"PIPELINING",
             b"STLS",
+            b"SASL SCRAM-SHA-256",  # RFC 7677: SCRAM sends no password
         ]
         refusal = b"-ERR [AUTH] Plaintext authentication is disallowed on non-secure connections"
         client.send(b"USER alice\r\n")
@@ -170,6 +171,7 @@ def test_no_plaintext_password_before_stls_on_a_remote_connection(running: Pop3T
         assert client.line() == refusal + b"; use STLS"
         client.send(b"AUTH\r\n")
         assert client.line() == b"+OK"
+        assert client.line() == b"SCRAM-SHA-256"
         assert client.line() == b"."
         client.send(b"STLS\r\n")
         assert client.line() == b"+OK Begin TLS negotiation now"

@@ -24,8 +24,8 @@ def test_logindisabled_until_starttls(remote_server: ServerThread) -> None:
     try:
         greeting = client.line()
         assert greeting == (
-            b"* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE STARTTLS AUTH=SCRAM-SHA-256 "
-            b"LOGINDISABLED] Buzon ready."
+            b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE STARTTLS "
+            b"AUTH=SCRAM-SHA-256 LOGINDISABLED] Buzon ready."
         )
         client.send(b"a1 LOGIN alice secret\r\n")
         assert client.line() == (
@@ -39,7 +39,7 @@ def test_logindisabled_until_starttls(remote_server: ServerThread) -> None:
         client.wrap_tls(remote_server.client_tls_context())
         client.send(b"a4 CAPABILITY\r\n")
         assert client.line() == (
-            b"* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE AUTH=SCRAM-SHA-256 "
+            b"* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE AUTH=SCRAM-SHA-256 "
             b"AUTH=SCRAM-SHA-256-PLUS AUTH=PLAIN AUTH=LOGIN"
         )
         assert client.line() == b"a4 OK CAPABILITY completed"
@@ -54,7 +54,7 @@ def test_implicit_tls_allows_plaintext_mechanisms(remote_server: ServerThread) -
     try:
         client.wrap_tls(remote_server.client_tls_context())
         assert client.line() == (
-            b"* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE AUTH=SCRAM-SHA-256 "
+            b"* OK [CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE AUTH=SCRAM-SHA-256 "
             b"AUTH=SCRAM-SHA-256-PLUS AUTH=PLAIN AUTH=LOGIN] Buzon ready."
         )
     finally:

@@ -29,7 +29,13 @@ def pop3_server(ctx: ServerContext, endpoints: list[Pop3Endpoint]) -> Pop3Server
     """POP3 on the IMAP side's store, authenticator, throttle, TLS context and counters."""
     tls = ctx.tls.context if ctx.tls is not None else None
     pop3_ctx = Pop3Context(
-        ctx.settings, ctx.store, ctx.authenticator, ctx.throttle, tls, ctx.counts
+        ctx.settings,
+        ctx.store,
+        ctx.authenticator,
+        ctx.throttle,
+        tls,
+        ctx.counts,
+        tls_server_end_point=ctx.tls_server_end_point,
     )
     return Pop3Server(pop3_ctx, endpoints)
 

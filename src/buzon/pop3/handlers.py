@@ -7,11 +7,14 @@ turns into ``-ERR [code] text``. `dispatch` is the one map from command type to 
 decided before, by `protocol.STATES`.
 
 Authentication reuses the IMAP side's rules through `buzon.auth`: `Authenticator.verify`
-for passwords, the SASL mechanisms of `auth.sasl` (PLAIN, LOGIN), the `FailureThrottle`
-delays, and the connection closed after `MAX_FAILURES_PER_CONNECTION` failures. A password
-may cross the connection only under TLS, on loopback, or when `auth.allow_plaintext` is set;
-otherwise CAPA offers neither USER nor SASL and they answer ``-ERR [AUTH]``. APOP is not
-offered: it needs the plaintext password on the server, and we store only hashes.
+for passwords, the SASL mechanisms of `auth.sasl` and `auth.scram` (PLAIN, LOGIN,
+SCRAM-SHA-256 and, under TLS, SCRAM-SHA-256-PLUS with tls-server-end-point channel binding:
+RFC 7677, RFC 5929), the `FailureThrottle` delays, and the connection closed after
+`MAX_FAILURES_PER_CONNECTION` failures. A password may cross the connection only under TLS,
+on loopback, or when `auth.allow_plaintext` is set; otherwise CAPA offers neither USER nor
+PLAIN/LOGIN and they answer ``-ERR [AUTH]``. SCRAM never sends the password, so it is
+offered on every connection. APOP is not offered: it needs the plaintext password on the
+server, and we store only hashes.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from buzon.auth import (
     Challenge,
     Failure,
     MechanismName,
+    NeedCredentials,
+    ScramSha256Mechanism,
     Verify,
-    mechanism,
+    new_mechanism,
 )
 from buzon.pop3.maildrop import Maildrop, dot_stuff, top_of
 from buzon.pop3.protocol import (
@@ -59,7 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("buzon.pop3")
 
 _MAX_SASL_STEPS = 10
-# The mechanisms offered: both send the password, so only where plaintext is allowed.
+# Mechanisms that send the password: offered only where plaintext is allowed.
 MECHANISMS: tuple[MechanismName, ...] = (MechanismName.PLAIN, MechanismName.LOGIN)
 _SEEN = "\\Seen"
 _DELETED = "\\Deleted"
@@ -106,15 +111,34 @@ def plaintext_allowed(conn: Pop3Connection) -> bool:
     return conn.secure or conn.loopback or conn.ctx.settings.auth.allow_plaintext
 
 
+def channel_bindings(conn: Pop3Connection) -> dict[str, bytes]:
+    """RFC 5929 channel-binding data of this connection (empty without TLS)."""
+    end_point = conn.ctx.tls_server_end_point
+    if not conn.secure or end_point is None:
+        return {}
+    return {"tls-server-end-point": end_point}
+
+
+def mechanisms(conn: Pop3Connection) -> list[MechanismName]:
+    """The SASL mechanisms offered on this connection, strongest first (as IMAP does)."""
+    # RFC 7677: SCRAM never sends the password, so it needs no TLS; -PLUS needs TLS.
+    offered = [MechanismName.SCRAM_SHA_256]
+    if channel_bindings(conn):
+        offered.append(MechanismName.SCRAM_SHA_256_PLUS)
+    if plaintext_allowed(conn):
+        offered.extend(MECHANISMS)
+    return offered
+
+
 def capabilities(conn: Pop3Connection) -> list[str]:
     """RFC 2449 §6 capability lines for this connection and state."""
     caps = ["TOP", "UIDL", "RESP-CODES", "AUTH-RESP-CODE", "PIPELINING"]
     if conn.state is State.AUTHORIZATION and not conn.secure and conn.ctx.tls is not None:
         caps.append("STLS")  # RFC 2595 §4
+    # RFC 2449 §6.2-6.3: USER and SASL are announced alike in both states.
     if plaintext_allowed(conn):
-        # RFC 2449 §6.2-6.3: USER and SASL are announced alike in both states.
         caps.append("USER")
-        caps.append("SASL " + " ".join(MECHANISMS))
+    caps.append("SASL " + " ".join(mechanisms(conn)))
     return caps
 
 
@@ -168,14 +192,14 @@ async def handle_auth(conn: Pop3Connection, cmd: Auth) -> None:
     mechanism to list them (a widespread practice, answered as Dovecot does)."""
     conn.pending_user = None
     if cmd.mechanism is None:
-        names = MECHANISMS if plaintext_allowed(conn) else ()
-        body = "".join(f"{name}\r\n" for name in names).encode()
+        body = "".join(f"{name}\r\n" for name in mechanisms(conn)).encode()
         await conn.send_multiline(ok_line(), body)
         return
-    mech = mechanism(cmd.mechanism) if cmd.mechanism in MECHANISMS else None
+    mech = new_mechanism(cmd.mechanism, channel_bindings=channel_bindings(conn))
     if mech is None:
         raise Err("Unsupported authentication mechanism")
-    _require_privacy(conn)
+    if not isinstance(mech, ScramSha256Mechanism):
+        _require_privacy(conn)
     how = f"AUTH {mech.name}"
     step = mech.start(cmd.initial)
     for _ in range(_MAX_SASL_STEPS):
@@ -192,6 +216,10 @@ async def handle_auth(conn: Pop3Connection, cmd: Auth) -> None:
                 except (binascii.Error, ValueError):
                     raise Err("Invalid base64 in the SASL response") from None
                 step = mech.step(decoded)
+            case NeedCredentials(authcid=user):
+                assert isinstance(mech, ScramSha256Mechanism)
+                creds = await conn.ctx.authenticator.credentials(user)
+                step = mech.provide(None if creds is None else creds.scram_sha256)
             case Verify(authcid=user, password=password):
                 await _log_in(conn, user, password, how)
                 return

@@ -86,6 +86,8 @@ class Pop3Context:
     tls: ssl.SSLContext | None
     counts: ConnectionCounter
     connections: set[Pop3Connection] = field(default_factory=set)
+    # RFC 5929 §4: the certificate hash SCRAM-SHA-256-PLUS binds to (None without TLS).
+    tls_server_end_point: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,6 +136,7 @@ class Connection:
         # RFC 4978: set for input when COMPRESS succeeds; output follows its tagged OK.
         self._deflate: Deflate | None = None
         self._deflate_output = False
+        self._compression_ending = False  # UNAUTHENTICATE ends the layer (RFC 8437 §4.1)
         self._eof = False
         self._closed = False
         self._ignore_input = False
@@ -148,6 +149,10 @@ class Connection:
         self._counted_user: str | None = None
         self.selection: selection.Selection | None = None
         self.notifier: notify.Notifier | None = None  # RFC 5465 NOTIFY, when set
+        self.progress: progress.Progress | None = None  # RFC 9585, while a command runs
+        self.streaming = False  # a response is being written in chunks (see progress.py)
+        # Waiting in IDLE for DONE or a change: notices go to `ctx.fanout` (fanout.py).
+        self.parked = False
 
     # --- transport side ------------------------------------------------------------------
 
@@ -335,6 +340,9 @@ class Connection:
             event = self.reader.next_event()
             if not isinstance(event, NeedData):
                 return event
+            if self._deflate is not None and self._deflate.ended:
+                self._end_inflate()
+                continue
             if self._deflate is not None and self._deflate.pending:
                 # Inflate a bounded step at a time, only as the reader needs it.
                 inflated = self._deflate.inflate(_INFLATE_STEP)

@@ -92,6 +92,10 @@ TABLE: dict[type, CommandSpec] = {
     c.Examine: _spec("EXAMINE", AUTHENTICATED, cmd_select.handle_examine),
     c.Append: _spec("APPEND", AUTHENTICATED, cmd_append.handle_append),
     c.Idle: _spec("IDLE", AUTHENTICATED, cmd_idle.handle_idle),
+    # RFC 8437 §3: authenticated and selected
+    cx.Unauthenticate: _spec(
+        "UNAUTHENTICATE", AUTHENTICATED, cmd_unauthenticate.handle_unauthenticate
+    ),
     # RFC 9208 §4.1 QUOTA, RFC 5464 §4.2-§4.3 METADATA: authenticated (and selected)
     cx.GetQuota: _spec("GETQUOTA", AUTHENTICATED, cmd_quota.handle_getquota),
     cx.GetQuotaRoot: _spec("GETQUOTAROOT", AUTHENTICATED, cmd_quota.handle_getquotaroot),
