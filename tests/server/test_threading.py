@@ -8,7 +8,7 @@ import pytest
 
 from buzon.imap.commands_ext import SortCriterion, SortKey
 from buzon.server import sorting, threading_
-from buzon.storage.api import SortFields, Uid
+from buzon.storage.api import SortFields, ThreadRow, Uid
 from buzon.storage.fields import base_subject, message_ids
 
 BASE_SUBJECTS = [
@@ -74,6 +74,10 @@ def _f(
     )
 
 
+def _rows(fields: list[SortFields]) -> list[ThreadRow]:
+    return [threading_.row_of(f) for f in fields]
+
+
 def _shape(trees: list[threading_.Tree]) -> list[object]:
     def one(t: threading_.Tree) -> object:
         kids = [one(c) for c in t.children]
@@ -99,7 +103,7 @@ def test_sort_empty_string_first() -> None:
 def test_ordered_subject() -> None:
     fields = [_f(1, "Re: b", 3), _f(2, "a", 2), _f(3, "b", 1), _f(4, "A", 4), _f(5, "b", 5)]
     # threads sorted by their first message's date; children siblings of the second
-    assert _shape(threading_.ordered_subject(fields)) == [(3, [1, 5]), (2, [4])]
+    assert _shape(threading_.ordered_subject(_rows(fields))) == [(3, [1, 5]), (2, [4])]
 
 
 def test_references_chain_and_missing_parent() -> None:
@@ -111,37 +115,38 @@ def test_references_chain_and_missing_parent() -> None:
         _f(5, "z", 5, refs=("gone@x",)),
     ]
     # 4 and 5 share a missing parent: a dummy at the root keeps them together.
-    assert _shape(threading_.references(fields)) == [(1, [(2, [3])]), (None, [4, 5])]
+    assert _shape(threading_.references(_rows(fields))) == [(1, [(2, [3])]), (None, [4, 5])]
 
 
 def test_references_single_child_of_dummy_is_promoted() -> None:
     fields = [_f(1, "x", 1, refs=("gone@x",)), _f(2, "y", 2)]
-    assert _shape(threading_.references(fields)) == [1, 2]
+    assert _shape(threading_.references(_rows(fields))) == [1, 2]
 
 
 def test_references_subject_merge_makes_dummy() -> None:
     # Two unrelated non-replies with one subject: both become children of a dummy.
     fields = [_f(1, "Plan", 1), _f(2, "Plan", 2), _f(3, "Re: Plan", 3)]
-    assert _shape(threading_.references(fields)) == [(None, [1, 2, 3])]
+    assert _shape(threading_.references(_rows(fields))) == [(None, [1, 2, 3])]
 
 
 def test_references_reply_joins_original() -> None:
     fields = [_f(1, "Plan", 1), _f(2, "Re: Plan", 2)]
-    assert _shape(threading_.references(fields)) == [(1, [2])]
+    assert _shape(threading_.references(_rows(fields))) == [(1, [2])]
 
 
 def test_references_no_loops() -> None:
     # 1 says its parent is 2 and 2 says its parent is 1: no loop is created.
     fields = [_f(1, "a", 1, refs=("2@x",)), _f(2, "b", 2, refs=("1@x",))]
-    trees = threading_.references(fields)
+    trees = threading_.references(_rows(fields))
     assert sorted(u for u in _flat(trees)) == [1, 2]
 
 
 def _flat(trees: list[threading_.Tree]) -> list[int]:
     out: list[int] = []
     for t in trees:
-        if t.message is not None:
-            out.append(t.message.uid)
+        uid = t.uid()
+        if uid is not None:
+            out.append(uid)
         out.extend(_flat(t.children))
     return out
 
@@ -149,4 +154,4 @@ def _flat(trees: list[threading_.Tree]) -> list[int]:
 def test_references_duplicate_message_id() -> None:
     # Only the first message keeps a duplicated id; the second is threaded on its own.
     fields = [_f(1, "a", 1, msgid="d@x"), _f(2, "b", 2, msgid="d@x"), _f(3, "c", 3, refs=("d@x",))]
-    assert _shape(threading_.references(fields)) == [(1, [3]), 2]
+    assert _shape(threading_.references(_rows(fields))) == [(1, [3]), 2]

@@ -441,11 +441,11 @@ def _esearch(out: _Out, r: rs.ESearchData) -> None:
                 out.w(f" COUNT {item.value}")
             case rs.ESearchAll():
                 if item.numbers:  # RFC 4731 §3.1: no ALL without matches
-                    out.w(f" ALL {compact(item.numbers)}")
+                    out.w(f" ALL {compact(item.numbers, keep_order=item.ordered)}")
             case rs.ESearchModSeq():
                 out.w(f" MODSEQ {item.value}")
             case rs.ESearchPartial():
-                found = compact(item.numbers) if item.numbers else "NIL"
+                found = compact(item.numbers, keep_order=item.ordered) if item.numbers else "NIL"
                 out.w(f" PARTIAL ({item.first}:{item.last} {found})")  # RFC 9394 §3.1
             case _:
                 assert_never(item)

@@ -204,9 +204,13 @@ class ESearchCount:
 
 @dataclass(frozen=True, slots=True)
 class ESearchAll:
-    """``ALL 1:3,5``; omitted when empty (RFC 4731 §3.1: ALL is not returned without matches)."""
+    """``ALL 1:3,5``; omitted when empty (RFC 4731 §3.1: ALL is not returned without matches).
+
+    ``ordered`` keeps the given order (ESORT, RFC 5267 §3.1): only ascending runs merge.
+    """
 
     numbers: Sequence[int]
+    ordered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,7 @@ class ESearchPartial:
     first: int
     last: int
     numbers: Sequence[int]
+    ordered: bool = False  # ESORT: in sort order (RFC 5267 §3.1)
 
 
 ESearchItem: TypeAlias = (

@@ -196,21 +196,38 @@ async def handle_search(conn: Connection, cmd: c.Search) -> Ok:
         return Ok()
     wants = returns
     if saving:
-        # RFC 5182 §2.4: with MIN and/or MAX alone, only those are saved.
-        if wants & {c.SearchReturn.ALL, c.SearchReturn.COUNT} or not wants & {
-            c.SearchReturn.MIN,
-            c.SearchReturn.MAX,
-        }:
-            view.saved = tuple(uids)
-        else:
-            kept: list[Uid] = []
-            if uids and c.SearchReturn.MIN in wants:
-                kept.append(uids[0])
-            if uids and c.SearchReturn.MAX in wants and uids[-1] not in kept:
-                kept.append(uids[-1])
-            view.saved = tuple(kept)
+        view.saved = saved_result(uids, wants)
         if wants == {c.SearchReturn.SAVE}:
             return Ok()  # RFC 5182 §2.4: SAVE alone suppresses the ESEARCH response
+    items = result_items(numbers, modseqs, wants, cmd.partial, with_modseq=with_modseq)
+    await conn.send(ESearchData(cmd.tag, cmd.uid, items))
+    return Ok()
+
+
+def saved_result(uids: Sequence[Uid], wants: frozenset[c.SearchReturn]) -> tuple[Uid, ...]:
+    """RFC 5182 §2.4: what SAVE keeps for "$"; with MIN and/or MAX alone, only those."""
+    if wants & {c.SearchReturn.ALL, c.SearchReturn.COUNT} or not wants & {
+        c.SearchReturn.MIN,
+        c.SearchReturn.MAX,
+    }:
+        return tuple(uids)
+    kept: list[Uid] = []
+    if uids and c.SearchReturn.MIN in wants:
+        kept.append(uids[0])
+    if uids and c.SearchReturn.MAX in wants and uids[-1] not in kept:
+        kept.append(uids[-1])
+    return tuple(kept)
+
+
+def result_items(
+    numbers: Sequence[int],
+    modseqs: Sequence[ModSeq],
+    wants: frozenset[c.SearchReturn],
+    partial: tuple[int, int] | None,
+    *,
+    with_modseq: bool,
+) -> tuple[ESearchItem, ...]:
+    """The ESEARCH items for an ascending result (RFC 4731 §3.1, RFC 9394 §3.1)."""
     items: list[ESearchItem] = []
     returned: list[int] = []  # indexes of the messages the response reports
     if numbers and c.SearchReturn.MIN in wants:

@@ -1,5 +1,8 @@
 """SORT ordering (RFC 5256 §3, RFC 5957 §3) over the keys storage computed at delivery.
 
+SORT itself asks storage to order (`Mailbox.sort`, with `orders`); `sort_uids` is the
+reference it must agree with (a hypothesis property compares them), and the rule:
+
 Strings are compared in their folded form (case-insensitive, as RFC 5256's default
 i;ascii-casemap collation is for ASCII; Unicode letters fold too); an absent header is
 the empty string, which sorts first. Ties fall back to mailbox order (the UID order is
@@ -13,9 +16,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from buzon.imap.commands_ext import SortCriterion, SortKey
-from buzon.storage.api import SortFields, Uid
+from buzon.storage.api import SortField, SortFields, SortOrder, Uid
 
-__all__ = ["sent_date", "sort_uids"]
+__all__ = ["orders", "sent_date", "sort_uids"]
 
 
 def sent_date(f: SortFields) -> dt.datetime:
@@ -44,3 +47,21 @@ def sort_uids(fields: Sequence[SortFields], criteria: Sequence[SortCriterion]) -
         # Python's sort is stable, also with reverse=True: equal keys keep their order.
         ordered.sort(key=key, reverse=criterion.reverse)  # type: ignore[arg-type]
     return [f.uid for f in ordered]
+
+
+_FIELDS: dict[SortKey, SortField] = {
+    SortKey.ARRIVAL: SortField.ARRIVAL,
+    SortKey.CC: SortField.CC,
+    SortKey.DATE: SortField.DATE,
+    SortKey.FROM: SortField.FROM,
+    SortKey.SIZE: SortField.SIZE,
+    SortKey.SUBJECT: SortField.SUBJECT,
+    SortKey.TO: SortField.TO,
+    SortKey.DISPLAYFROM: SortField.DISPLAYFROM,
+    SortKey.DISPLAYTO: SortField.DISPLAYTO,
+}
+
+
+def orders(criteria: Sequence[SortCriterion]) -> list[SortOrder]:
+    """The storage sort orders of SORT criteria."""
+    return [SortOrder(_FIELDS[c.key], c.reverse) for c in criteria]

@@ -273,6 +273,34 @@ class SortFields:
     references: tuple[str, ...]
 
 
+class SortField(enum.Enum):
+    """A stored key SORT orders by (RFC 5256 §3, RFC 5957 §3); see `SortFields`."""
+
+    ARRIVAL = "arrival"  # internal date
+    CC = "cc"
+    DATE = "date"  # sent date, else internal date (RFC 5256 §2.2)
+    FROM = "from"
+    SIZE = "size"
+    SUBJECT = "subject"  # base subject
+    TO = "to"
+    DISPLAYFROM = "displayfrom"
+    DISPLAYTO = "displayto"
+
+
+@dataclass(frozen=True, slots=True)
+class SortOrder:
+    """One criterion of `Mailbox.sort`; `reverse` reverses only this criterion."""
+
+    field: SortField
+    reverse: bool = False
+
+
+# One message as `Mailbox.thread_rows` returns it, a plain tuple for 100,000 at once:
+# (uid, sent date (else internal date) in microseconds since the epoch, base subject,
+# is a reply, normalised Message-ID, normalised references).
+ThreadRow: TypeAlias = tuple[Uid, int, str, bool, str | None, tuple[str, ...]]
+
+
 # One message as `Mailbox.flag_rows` returns it: a plain tuple, because a resynchronising
 # client asks for 100,000 of them at once. Messages with the same flags share one frozenset.
 FlagRow: TypeAlias = tuple[Uid, frozenset[str], ModSeq, int | None, dt.datetime | None]
@@ -479,6 +507,17 @@ class Mailbox(Protocol):
 
     async def sort_fields(self, uids: Sequence[Uid]) -> list[SortFields]:
         """The stored SORT/THREAD keys of the existing messages among `uids`, in UID order."""
+        ...
+
+    async def sort(self, query: Query, order: Sequence[SortOrder]) -> SearchResult:
+        """The matches of `query` ordered by `order`, ties in UID order (RFC 5256 §3).
+
+        The same order as sorting `sort_fields` by those keys, compared as in `SortFields`.
+        """
+        ...
+
+    async def thread_rows(self, query: Query) -> list[ThreadRow]:
+        """The THREAD keys of the matches of `query`, in UID order."""
         ...
 
 

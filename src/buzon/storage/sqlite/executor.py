@@ -17,6 +17,14 @@ A job is a plain function `fn(conn) -> T`. Errors are translated here, once:
 full") and `OSError` become `Temporary`; other sqlite errors become `StorageError`;
 `StorageError`s raised by the job pass through. The transaction is rolled back on any
 error, so a request is all-or-nothing.
+
+Recovery. A store may pass `recover(conn, exc) -> bool`: when a job or the COMMIT of a
+group fails, the writer asks it (in a fresh transaction of its own) whether it can make the
+failure go away; `index.disable_if_corrupt` does so for a corrupt full-text index (it marks
+the index unusable and takes its triggers out of the write path). The jobs that failed,
+or the whole group when nothing was committed, are then run once more. A corrupt FTS5
+index may fail only at COMMIT (when it merges segments), and SQLite has then rolled the
+whole transaction back, so retrying inside the failed transaction cannot work.
 """
 
 from __future__ import annotations
@@ -87,11 +95,19 @@ class _WriteJob(Generic[T]):
         self.future: Future[T] = Future()
 
 
+Recover = Callable[[sqlite3.Connection, BaseException], bool]
+# (job, value, the exception it raised) per job of a group, and the group's own failure.
+_Outcomes = list[tuple[_WriteJob[Any], object, BaseException | None]]
+
+
 class _Writer:
     """The writer thread: a queue of jobs, committed in groups."""
 
-    def __init__(self, open_conn: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(
+        self, open_conn: Callable[[], sqlite3.Connection], recover: Recover | None = None
+    ) -> None:
         self._open = open_conn
+        self._recover = recover
         self._queue: queue.SimpleQueue[_WriteJob[Any] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="buzon-db-writer", daemon=True)
         self._thread.start()
@@ -155,8 +171,11 @@ class _Writer:
             conn.close()
 
     @staticmethod
-    def _run_group(conn: sqlite3.Connection, jobs: list[_WriteJob[Any]]) -> None:
-        outcomes: list[tuple[_WriteJob[Any], object, BaseException | None]] = []
+    def _attempt(
+        conn: sqlite3.Connection, jobs: list[_WriteJob[Any]]
+    ) -> tuple[_Outcomes, BaseException | None]:
+        """Run `jobs` in one transaction; a group failure means nothing was committed."""
+        outcomes: _Outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in jobs:
@@ -164,36 +183,73 @@ class _Writer:
                 try:
                     value = job.fn(conn)
                 except Exception as exc:
+                    if not conn.in_transaction:
+                        return [], exc  # SQLite rolled everything back (corruption, I/O)
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
-                    outcomes.append((job, None, translate(exc)))
+                    outcomes.append((job, None, exc))
                 else:
                     conn.execute("RELEASE job")
                     outcomes.append((job, value, None))
             conn.execute("COMMIT")
         except BaseException as exc:
-            # BEGIN, a savepoint or COMMIT failed (lock timeout, disk full, I/O error):
-            # nothing of the group was committed.
+            # BEGIN, a savepoint or COMMIT failed (lock timeout, disk full, I/O error,
+            # a corrupt index merging at COMMIT): nothing of the group was committed.
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            error = translate(exc)
+            return [], exc
+        return outcomes, None
+
+    def _recovered(self, conn: sqlite3.Connection, exc: BaseException) -> bool:
+        """Whether `recover` mended what made `exc` (in a transaction of its own)."""
+        if self._recover is None or not isinstance(exc, sqlite3.DatabaseError):
+            return False
+        recover = self._recover
+        try:
+            return run_in_transaction(conn, "BEGIN IMMEDIATE", lambda c: recover(c, exc))
+        except Exception:
+            return False
+
+    def _run_group(self, conn: sqlite3.Connection, jobs: list[_WriteJob[Any]]) -> None:
+        outcomes, failure = self._attempt(conn, jobs)
+        if failure is not None and self._recovered(conn, failure):
+            outcomes, failure = self._attempt(conn, jobs)  # once: nothing was committed
+        if failure is not None:
+            error = translate(failure)
             for job in jobs:
                 job.future.set_exception(error)
             return
-        for job, value, failure in outcomes:
-            if failure is None:
+        failed = [(job, exc) for job, _, exc in outcomes if isinstance(exc, sqlite3.DatabaseError)]
+        if failed and any(self._recovered(conn, exc) for _, exc in failed):
+            # The others are committed; only the jobs that failed in the database run again.
+            retried, again = self._attempt(conn, [job for job, _ in failed])
+            if again is None:
+                redone = {id(job): (value, exc) for job, value, exc in retried}
+                outcomes = [
+                    (job, *redone[id(job)]) if id(job) in redone else (job, value, exc)
+                    for job, value, exc in outcomes
+                ]
+        for job, value, exc in outcomes:
+            if exc is None:
                 job.future.set_result(value)
             else:
-                job.future.set_exception(failure)
+                job.future.set_exception(translate(exc))
 
 
 class DbExecutor:
     """Owns the connections and threads of one store."""
 
-    def __init__(self, db_path: Path, *, synchronous_full: bool, readers: int = 3) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        synchronous_full: bool,
+        readers: int = 3,
+        recover: Recover | None = None,
+    ) -> None:
         self._path = db_path
         self._sync_full = synchronous_full
-        self._writer = _Writer(lambda: connect(db_path, synchronous_full=synchronous_full))
+        self._writer = _Writer(lambda: connect(db_path, synchronous_full=synchronous_full), recover)
         self._reader_pool = ThreadPoolExecutor(readers, thread_name_prefix="buzon-db-reader")
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []

@@ -13,6 +13,14 @@ The index is an accelerator only: every match it reports is checked exactly agai
 while it works and sets it when done; a search that finds the index missing or corrupt
 logs once and scans instead.
 
+A corrupt index must not break writes either: FTS5 reports corruption of its shadow tables
+as SQLITE_CORRUPT_VTAB, from an expunge's 'delete' trigger, from the indexer, or only at
+COMMIT when it merges segments. The writer (`executor.py`) then calls `disable_if_corrupt`
+in a transaction of its own, which clears `meta.fts_ok` and replaces the delete trigger by
+one that leaves `msg_fts` alone, and runs the failed writes again. Searches scan from then
+on (exact, only slower), the indexer stops feeding the index, and `rebuild` restores the
+index and its triggers.
+
 `backfill` fills the rows of contents stored before these tables existed (at open, after
 the migration); `rebuild` recomputes the rows of one user's contents (or all) from the
 stored bytes and structure, then rebuilds the FTS index: `buzon index rebuild [USER]`.
@@ -30,7 +38,7 @@ from buzon.mime import ParsedMessage
 from buzon.storage.fields import MessageFields, compute
 from buzon.storage.sqlite.blobs import BlobStore
 
-__all__ = ["backfill", "fts_ok", "rebuild", "store"]
+__all__ = ["backfill", "disable_if_corrupt", "fts_ok", "rebuild", "store"]
 
 log = logging.getLogger("buzon.storage.index")
 
@@ -76,6 +84,46 @@ def fts_ok(conn: sqlite3.Connection) -> bool:
 
 def _set_fts_ok(conn: sqlite3.Connection, ok: bool) -> None:
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_ok', ?)", (int(ok),))
+
+
+SQLITE_CORRUPT_VTAB = 267  # SQLITE_CORRUPT | (1 << 8): "content in the virtual table is corrupt"
+
+# While the index is disabled, removing a text only forgets that it was pending.
+_DISABLED_DELETE = (
+    "CREATE TRIGGER msg_text_delete AFTER DELETE ON msg_text BEGIN"
+    " DELETE FROM fts_pending WHERE content_id = old.content_id; END"
+)
+
+
+def is_fts_corruption(exc: BaseException) -> bool:
+    """Whether `exc` is FTS5 reporting a corrupt index (msg_fts is the only virtual table)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == SQLITE_CORRUPT_VTAB or "fts5" in str(exc).lower()
+
+
+def disable_if_corrupt(conn: sqlite3.Connection, exc: BaseException) -> bool:
+    """Take a corrupt FTS index out of every write path; True when something changed.
+
+    Run by the writer in a transaction of its own after a write failed with `exc`
+    (`executor.py`); the failed writes are then retried. Until `rebuild`, searches scan.
+    """
+    if not is_fts_corruption(exc):
+        return False
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'msg_text_delete'"
+    ).fetchone()
+    feeds_index = row is not None and "msg_fts" in str(row[0])
+    if not feeds_index and not fts_ok(conn):
+        return False  # already disabled: the failure is something else
+    log.error(
+        "full-text index corrupt (%s): disabled; searches scan until `buzon index rebuild`", exc
+    )
+    _set_fts_ok(conn, False)
+    conn.execute("DROP TRIGGER IF EXISTS msg_text_delete")
+    conn.execute(_DISABLED_DELETE)
+    return True
 
 
 def _fields_of(conn: sqlite3.Connection, blobs: BlobStore, content_id: int) -> MessageFields:
@@ -160,7 +208,7 @@ def rebuild(
     # an index that never held the row would corrupt it.
     for trigger in _TRIGGERS:
         conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    conn.execute("DROP TABLE IF EXISTS msg_fts")
+    _drop_index(conn)
     done = _fill(conn, blobs, ids, progress)
     conn.execute(
         "CREATE VIRTUAL TABLE msg_fts USING fts5(headers, body, content='msg_text',"
@@ -172,6 +220,29 @@ def rebuild(
     conn.execute("DELETE FROM fts_pending")  # 'rebuild' indexed every text
     _set_fts_ok(conn, True)
     return done
+
+
+def _drop_index(conn: sqlite3.Connection) -> None:
+    """Drop `msg_fts`, also when it is too corrupt for FTS5 to open it."""
+    try:
+        conn.execute("DROP TABLE IF EXISTS msg_fts")
+    except sqlite3.DatabaseError as exc:
+        # FTS5 reads its structure record to open (and so to drop) the table: give it the
+        # records of a new empty index, taken from a blank twin.
+        log.warning("full-text index unreadable (%s): blanking it before dropping it", exc)
+        conn.execute("DROP TABLE IF EXISTS msg_fts_blank")
+        conn.execute(f"CREATE VIRTUAL TABLE msg_fts_blank USING {_FTS_ARGS}")
+        conn.execute("DELETE FROM msg_fts_data")
+        conn.execute("DELETE FROM msg_fts_idx")
+        conn.execute("INSERT INTO msg_fts_data SELECT * FROM msg_fts_blank_data")
+        conn.execute("DROP TABLE msg_fts_blank")
+        conn.execute("DROP TABLE msg_fts")
+
+
+_FTS_ARGS = (
+    "fts5(headers, body, content='msg_text', content_rowid='content_id',"
+    " tokenize='trigram case_sensitive 1')"
+)
 
 
 # The same triggers as migration 5 (schema.py) creates.

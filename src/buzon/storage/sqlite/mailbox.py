@@ -41,9 +41,11 @@ from buzon.storage.api import (
     SearchResult,
     Snapshot,
     SortFields,
+    SortOrder,
     StorageError,
     StoreResult,
     Temporary,
+    ThreadRow,
     Uid,
 )
 from buzon.storage.fields import MessageFields
@@ -315,6 +317,23 @@ class SqliteMailbox:
             txn.mailbox_by_id(conn, self._id)
             hits = search.run_search(conn, self._id, query)
             return SearchResult(tuple(Uid(u) for u, _ in hits), tuple(ModSeq(m) for _, m in hits))
+
+        return await self._b.executor.read(job)
+
+    async def sort(self, query: Query, order: Sequence[SortOrder]) -> SearchResult:
+        """See `sqlite/ordering.py`: SQL ORDER BY on the stored keys, ties by UID."""
+
+        def job(conn: sqlite3.Connection) -> SearchResult:
+            txn.mailbox_by_id(conn, self._id)
+            hits = ordering.sort(conn, self._id, query, order)
+            return SearchResult(tuple(u for u, _ in hits), tuple(m for _, m in hits))
+
+        return await self._b.executor.read(job)
+
+    async def thread_rows(self, query: Query) -> list[ThreadRow]:
+        def job(conn: sqlite3.Connection) -> list[ThreadRow]:
+            txn.mailbox_by_id(conn, self._id)
+            return ordering.thread_rows(conn, self._id, query)
 
         return await self._b.executor.read(job)
 

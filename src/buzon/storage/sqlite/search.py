@@ -54,8 +54,10 @@ _DATE: Final = 4
 _CID: Final = 5
 _SIZE: Final = 6
 _SENT_DAY: Final = 7
+_SAVED: Final = 8
+_THREAD: Final = 9
 
-Row = tuple[int, int, str, int, str, int, int | None, str | None]
+Row = tuple[int, int, str, int, str, int, int | None, str | None, str | None, str | None]
 Pred = Callable[[Row], bool]
 
 
@@ -66,6 +68,8 @@ class _Context:
     texts: dict[int, tuple[str, str]] = field(default_factory=dict)
     needs_size: bool = False
     needs_sent: bool = False
+    needs_saved: bool = False
+    needs_thread: bool = False
     index_failed: bool = False
 
     def text(self, cid: int) -> tuple[str, str]:
@@ -197,6 +201,18 @@ def _compile(ctx: _Context, node: q.Query) -> Pred:
                 return _compare(op, day, date)
 
             return sent
+        case q.DateTest(field=q.DateField.SAVED, op=op, date=date):
+            ctx.needs_saved = True
+            return lambda row: _compare(op, _day(row[_SAVED] or row[_DATE]), date)
+        case q.EmailIdIs(object_id=oid):
+            ids = {
+                int(r[0])
+                for r in ctx.conn.execute("SELECT id FROM contents WHERE emailid = ?", (oid,))
+            }
+            return lambda row: row[_CID] in ids
+        case q.ThreadIdIs(object_id=oid):
+            ctx.needs_thread = True
+            return lambda row: row[_THREAD] == oid
         case q.TimeTest(at_or_before=before, when=when):
             if before:
                 return lambda row: txn.decode_date(row[_DATE]) <= when
@@ -222,6 +238,17 @@ def _compile(ctx: _Context, node: q.Query) -> Pred:
     raise AssertionError(f"unknown query node {node!r}")
 
 
+_said_disabled: list[bool] = [False]  # logged once per process while the index is off
+
+
+def _index_usable(conn: sqlite3.Connection) -> bool:
+    ok = index.fts_ok(conn)
+    if not ok and not _said_disabled[0]:
+        log.warning("full-text index disabled or being rebuilt: searches scan")
+    _said_disabled[0] = not ok
+    return ok
+
+
 def _top_uids(node: q.Query) -> q.UidRanges | None:
     """A UID restriction every match must satisfy, for the SELECT."""
     if isinstance(node, q.UidRanges):
@@ -237,7 +264,7 @@ def run_search(
     conn: sqlite3.Connection, mailbox_id: int, query: q.Query, *, use_index: bool = True
 ) -> list[tuple[int, int]]:
     """(uid, modseq) of the matching messages, ascending by UID."""
-    ctx = _Context(conn, use_index and index.fts_ok(conn))
+    ctx = _Context(conn, use_index and _index_usable(conn))
     pred = _compile(ctx, query)
     where = "m.mailbox_id = ?"
     params: list[int | str] = [mailbox_id]
@@ -250,6 +277,8 @@ def run_search(
             params.extend(b for pair in top.ranges for b in pair)
     size = "c.size" if ctx.needs_size else "NULL"
     sent = "f.sent_day" if ctx.needs_sent else "NULL"
+    saved = "m.save_date" if ctx.needs_saved else "NULL"
+    thread = "m.thread" if ctx.needs_thread else "NULL"
     joins = ""
     if ctx.needs_size:
         joins += " JOIN contents c ON c.id = m.content_id"
@@ -257,7 +286,7 @@ def run_search(
         joins += " LEFT JOIN msg_fields f ON f.content_id = m.content_id"
     sql = (
         "SELECT m.uid, m.sysflags, m.keywords, m.modseq, m.internal_date, m.content_id,"
-        f" {size}, {sent} FROM messages m{joins} WHERE {where} ORDER BY m.uid"
+        f" {size}, {sent}, {saved}, {thread} FROM messages m{joins} WHERE {where} ORDER BY m.uid"
     )
     rows: list[Row] = conn.execute(sql, params).fetchall()
     return [(row[_UID], row[_MODSEQ]) for row in rows if pred(row)]

@@ -83,7 +83,11 @@ class SqliteStore:
             blobs = await asyncio.to_thread(_open_sync, data_dir, synchronous_full)
         except (sqlite3.Error, OSError) as exc:
             raise translate(exc) from exc
-        executor = DbExecutor(data_dir / DB_NAME, synchronous_full=synchronous_full)
+        executor = DbExecutor(
+            data_dir / DB_NAME,
+            synchronous_full=synchronous_full,
+            recover=index.disable_if_corrupt,  # a corrupt FTS index never blocks writes
+        )
         indexer = index.Indexer(executor.write)
         store = cls(Backend(executor, blobs, LocalBus(), inline_limit, indexer), default_mailboxes)
         indexer.kick()  # texts left pending by an earlier run
