@@ -58,8 +58,22 @@ def test_admin_sets_quota_others_cannot(server: ServerThread) -> None:
     # RFC 9208 §4.1.3: limits not listed are removed.
     assert run(alice, 'b SETQUOTA "" (MESSAGE 3)')[0] == '* QUOTA "" (MESSAGE 0 3)'
     assert run(alice, 'c SETQUOTA "" ()')[0] == '* QUOTA "" ()'
-    assert run(alice, 'd SETQUOTA "" (MAILBOX 3)') == [
-        "d NO [CANNOT] Unsupported quota resource MAILBOX"
+    # RFC 9208 §5.3: MAILBOX counts the selectable mailboxes (7 default ones).
+    assert run(alice, 'd SETQUOTA "" (MAILBOX 8)') == [
+        '* QUOTA "" (MAILBOX 7 8)',
+        "d OK SETQUOTA completed",
+    ]
+    assert run(alice, "g CREATE one")[-1].startswith("g OK [MAILBOXID (")  # RFC 8474 §4.1
+    assert run(alice, "h CREATE two") == [
+        "h NO [OVERQUOTA] quota exceeded: 8 of 8 mailboxes in use"
+    ]
+    assert run(alice, "i GETQUOTAROOT two") == [
+        '* QUOTAROOT two ""',
+        '* QUOTA "" (MAILBOX 8 8)',
+        "i OK GETQUOTAROOT completed",
+    ]
+    assert run(alice, 'j SETQUOTA "" (ANNOTATION-STORAGE 3)') == [
+        "j NO [CANNOT] Unsupported quota resource ANNOTATION-STORAGE"
     ]
     assert run(alice, 'e SETQUOTA "" (STORAGE 1 STORAGE 2)')[0].startswith("e NO [CLIENTBUG]")
     assert run(bob, 'f SETQUOTA "" (STORAGE 1)')[0].startswith("f NO [NOPERM]")
@@ -86,3 +100,17 @@ def test_metadata_limits_and_private_entries(server: ServerThread) -> None:
     assert run(bob, 'g GETMETADATA "" /shared/comment')[0] == '* METADATA "" (/shared/comment "hi")'
     assert run(alice, 'h SETMETADATA "" (/shared/admin "x")')[0].startswith("h NO [NOPERM]")
     assert run(bob, 'i SETMETADATA "" (/shared/comment "x")')[0].startswith("i NO [NOPERM]")
+
+
+def test_shared_server_metadata_change_reaches_every_user(server: ServerThread) -> None:
+    """RFC 5465 §5.7: a /shared server entry is everyone's; bob hears the admin set it."""
+    alice = login(server, "alice")
+    bob = login(server, "bob")
+    assert run(bob, "a NOTIFY SET (personal (ServerMetadataChange))") == ["a OK NOTIFY completed"]
+    assert run(alice, 'b SETMETADATA "" (/shared/comment "maintenance at 6")')[-1].startswith(
+        "b OK"
+    )
+    assert run(bob, "c NOOP") == ['* METADATA "" /shared/comment', "c OK NOOP completed"]
+    # alice's /private server entries are hers alone.
+    assert run(alice, 'd SETMETADATA "" (/private/comment "mine")')[-1].startswith("d OK")
+    assert run(bob, "e NOOP") == ["e OK NOOP completed"]

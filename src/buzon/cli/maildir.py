@@ -20,6 +20,12 @@ The writer produces the same form: every message in `cur/` as
 date, a `dovecot-keywords` listing the folder's keywords in sorted order, a
 `dovecot-uidlist` with the mailbox's UIDVALIDITY and UIDs, and `maildirfolder` in each
 subfolder (Maildir++). A tree in that form is read and written back byte for byte.
+
+Dovecot keeps the subscribed folders in `subscriptions` at the root. Since Dovecot 2.2 it
+starts with the line `V<TAB>2` and an empty line, then one name per line with the
+hierarchy levels separated by TAB (Dovecot 2.3.19 writes `Lists<TAB>Rust`); older files
+have no header and one name per line with the namespace separator ("." or "/"). Names
+are modified UTF-7 like the folder directories.
 """
 
 from __future__ import annotations
@@ -78,16 +84,16 @@ def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() or (path / "new").is_dir()
 
 
+def _decode_part(part: str) -> str:
+    try:
+        return mutf7.decode(part)
+    except ValueError:
+        return part
+
+
 def folder_name(directory: str) -> str:
     """`.Lists.Rust` → `Lists/Rust`; each part modified UTF-7 decoded when canonical."""
-    parts = directory.removeprefix(".").split(".")
-    decoded: list[str] = []
-    for part in parts:
-        try:
-            decoded.append(mutf7.decode(part))
-        except ValueError:
-            decoded.append(part)
-    return "/".join(decoded)
+    return "/".join(_decode_part(p) for p in directory.removeprefix(".").split("."))
 
 
 def directory_name(name: str) -> str:
@@ -138,6 +144,31 @@ def read_uidlist(folder: Path) -> tuple[int | None, int | None, dict[str, int]]:
         name = rest.split(" :", 1)[1] if " :" in rest else rest.split()[-1].lstrip(":")
         uids[name.split(INFO, 1)[0]] = int(uid)
     return validity, nextuid, uids
+
+
+SUBSCRIPTIONS = "subscriptions"
+
+
+def read_subscriptions(root: Path) -> list[str] | None:
+    """The "/"-separated names of Dovecot's `subscriptions` file; None when it is absent."""
+    try:
+        lines = (root / SUBSCRIPTIONS).read_text("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return None
+    versioned = bool(lines) and lines[0].startswith("V\t")
+    names: list[str] = []
+    for line in lines[1:] if versioned else lines:
+        if not line.strip():
+            continue
+        parts = line.split("\t") if versioned else line.replace(".", "/").split("/")
+        if not all(parts):
+            continue  # an empty level: not a name Buzón can hold
+        name = "/".join(_decode_part(p) for p in parts)
+        if name.upper() == INBOX:
+            name = INBOX
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def _entry(path: Path, keywords: dict[str, str], uids: dict[str, int]) -> MaildirEntry:

@@ -13,6 +13,17 @@ and size; each batch is one `Mailbox.import_messages` with its checkpoint
 (`<uidvalidity> <last uid>`, per source folder) in the same transaction, so an
 interrupted migration resumes where it stopped.
 
+Special-use folders (RFC 6154): the source's LIST (with RETURN (SPECIAL-USE) where it
+announces SPECIAL-USE and LIST-EXTENDED, RFC 6154 §2 and RFC 5258) gives the attributes.
+A target account already has its own special folders, and each use should be on one
+folder. So for a source folder with a use, in this order: (1) when a target folder of
+that name exists, nothing changes (both keep their own attributes); (2) when the target's
+folder with that use has another name and never held a message nor has children, it is
+renamed to the source's name, so "Sent Items" keeps its name and becomes \\Sent, and no
+empty "Sent" is left; (3) when no target folder has the use, the folder is created with
+it; (4) otherwise (the target's folder is in use) the source folder is copied under its
+own name without the attribute.
+
 Where the target mailbox never held a message, it takes the source's UIDVALIDITY
 (`Mailbox.adopt_uidvalidity`) and the messages keep their UIDs and the folder its
 UIDNEXT, so that clients keep their caches. Otherwise messages get new UIDs. A folder
@@ -36,6 +47,7 @@ from buzon.cli.progress import Progress
 from buzon.cli.transfer import TransferError
 from buzon.imap import mutf7
 from buzon.storage.api import (
+    INBOX,
     Account,
     AlreadyExists,
     AppendRequest,
@@ -56,6 +68,20 @@ _DATE = re.compile(rb'\bINTERNALDATE "([^"]+)"', re.I)
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)", re.I)
 _MESSAGES = re.compile(rb"\bMESSAGES (\d+)", re.I)
 _CODE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]", re.I)
+# RFC 6154 §2 and RFC 8457 \Important, by their lower-case spelling.
+SPECIAL_USES = {
+    u.lower(): u
+    for u in (
+        "\\All",
+        "\\Archive",
+        "\\Drafts",
+        "\\Flagged",
+        "\\Important",
+        "\\Junk",
+        "\\Sent",
+        "\\Trash",
+    )
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +111,7 @@ class RemoteFolder:
     name: str  # Buzón spelling, "/" separated
     wire: str  # as the source spells it (modified UTF-7, its delimiter)
     selectable: bool
+    special_use: frozenset[str] = frozenset()  # canonical spelling, e.g. "\\Sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,11 +244,18 @@ class Client:
             raise TransferError(f"login refused by the source server: {exc}") from None
 
     def folders(self) -> list[RemoteFolder]:
-        data = self.check(self.imap.list('""', "*"), "LIST")  # type: ignore[arg-type]
+        caps = {c.upper() for c in self.imap.capabilities}
+        if {"SPECIAL-USE", "LIST-EXTENDED"} <= caps:
+            # RFC 6154 §2: the attributes are only promised with RETURN (SPECIAL-USE).
+            typ, dat = self.imap._simple_command("LIST", '""', '"*"', "RETURN (SPECIAL-USE)")
+            data = self.check(self.imap._untagged_response(typ, dat, "LIST"), "LIST")
+        else:
+            data = self.check(self.imap.list('""', "*"), "LIST")  # type: ignore[arg-type]
         out = []
         for attrs, delim, wire in parse_list(data):
             selectable = not attrs & {"\\noselect", "\\nonexistent"}
-            out.append(RemoteFolder(local_name(wire, delim), wire, selectable))
+            uses = frozenset(SPECIAL_USES[a] for a in attrs if a in SPECIAL_USES)
+            out.append(RemoteFolder(local_name(wire, delim), wire, selectable, uses))
         return sorted(out, key=lambda f: f.name)
 
     def subscriptions(self) -> list[str]:
@@ -289,6 +323,26 @@ async def _target(account: Account, name: str) -> Mailbox:
     return await account.open_mailbox(name)
 
 
+async def place_special_folders(account: Account, folders: list[RemoteFolder]) -> None:
+    """Give the source's special uses to the target (rules in the module docstring)."""
+    for folder in folders:
+        if not folder.special_use or folder.name == INBOX:
+            continue
+        local = {m.name: m for m in await account.list_mailboxes()}
+        if folder.name in local:
+            continue  # (1)
+        holders = {m.name for m in local.values() if m.special_use & folder.special_use}
+        if len(holders) == 1:
+            holder = holders.pop()
+            status = await account.mailbox_status(holder)
+            children = any(n.startswith(holder + "/") for n in local)
+            if status.messages == 0 and status.uidnext == 1 and not children:
+                await account.rename_mailbox(holder, folder.name)  # (2)
+            continue  # (4) when in use
+        if not holders:
+            await account.create_mailbox(folder.name, special_use=folder.special_use)  # (3)
+
+
 async def _migrate_folder(
     client: Client, account: Account, source: Source, folder: RemoteFolder, progress: Progress
 ) -> None:
@@ -353,6 +407,7 @@ async def migrate(
     try:
         client.login(source.login, password)
         folders = [f for f in client.folders() if f.selectable]
+        await place_special_folders(account, folders)
         progress.total_messages = sum(client.count(f.wire) for f in folders)
         for folder in folders:
             try:

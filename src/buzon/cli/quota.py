@@ -1,4 +1,4 @@
-"""`buzon user quota NAME [--storage SIZE] [--messages N]`: show or set a user's limits.
+"""`buzon user quota NAME [--storage SIZE] [--messages N] [--mailboxes N]`: show or set limits.
 
 A limit not given keeps its value; `0` or `none` removes it. Usage is always exact (the
 store keeps it in the same transaction as the messages), so the command only reads it.
@@ -36,6 +36,11 @@ def message_limit(text: str) -> int | None:
     return _limit("number of messages", text, size=False)
 
 
+def mailbox_limit(text: str) -> int | None:
+    """A number of mailboxes (RFC 9208 §5.3), or 0/none for no limit."""
+    return _limit("number of mailboxes", text, size=False)
+
+
 def add_parser(
     user_cmds: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
@@ -47,6 +52,9 @@ def add_parser(
     sub.add_argument(
         "--messages", type=message_limit, default=False, help="e.g. 100000; 0 or none: unlimited"
     )
+    sub.add_argument(
+        "--mailboxes", type=mailbox_limit, default=False, help="e.g. 500; 0 or none: unlimited"
+    )
     return sub
 
 
@@ -56,7 +64,8 @@ def describe(name: str, usage: QuotaUsage) -> str:
 
     return (
         f"{name}: storage {one(usage.storage, usage.storage_limit, 'octets')},"
-        f" messages {one(usage.messages, usage.message_limit, 'messages')}"
+        f" messages {one(usage.messages, usage.message_limit, 'messages')},"
+        f" mailboxes {one(usage.mailboxes, usage.mailbox_limit, 'mailboxes')}"
     )
 
 
@@ -64,10 +73,11 @@ async def quota_action(store: Store, args: argparse.Namespace) -> None:
     name: str = args.name
     current = await (await store.open_account(name)).quota()
     usage = current
-    if args.storage is not False or args.messages is not False:
+    if args.storage is not False or args.messages is not False or args.mailboxes is not False:
         usage = await store.set_user_quota(
             name,
             storage=current.storage_limit if args.storage is False else args.storage,
             messages=current.message_limit if args.messages is False else args.messages,
+            mailboxes=current.mailbox_limit if args.mailboxes is False else args.mailboxes,
         )
     print(describe(name, usage))

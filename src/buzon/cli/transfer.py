@@ -17,7 +17,8 @@ import converts LF to CRLF and export converts back. A file whose lines end in L
 conventional form) therefore comes back byte for byte; one with CRLF comes back with LF.
 
 Layout: a single mbox file goes to `--mailbox` (INBOX by default). A directory with
-`cur/` or `new/` is a Maildir++ tree. Any other directory is a tree of mbox files in
+`cur/` or `new/` is a Maildir++ tree (with Dovecot's `subscriptions` file when present:
+it decides which folders are subscribed). Any other directory is a tree of mbox files in
 Thunderbird's layout: file `A` is mailbox A, `A.sbd/B` is A/B, `INBOX` is INBOX. Export
 writes the same layouts; with `--mailbox` it writes just that mailbox as a single mbox
 file or a single Maildir.
@@ -43,6 +44,7 @@ from buzon.storage.api import (
     AlreadyExists,
     AppendRequest,
     Checkpoint,
+    InvalidName,
     Mailbox,
     MetaItem,
     NotFound,
@@ -85,11 +87,14 @@ def _target(prefix: str | None, name: str) -> str:
     return prefix if name == INBOX else f"{prefix}/{name}"
 
 
-async def _open_target(account: Account, name: str, progress: Progress) -> Mailbox:
+async def _open_target(
+    account: Account, name: str, progress: Progress, *, subscribe: bool = True
+) -> Mailbox:
     name = normalize_mailbox_name(name)
     with contextlib.suppress(AlreadyExists):
         await account.create_mailbox(name)
-    await account.subscribe(name)
+    if subscribe:
+        await account.subscribe(name)
     progress.folder(name)
     return await account.open_mailbox(name)
 
@@ -238,10 +243,21 @@ def _maildir_items(folder: maildir.MaildirFolder, after: str | None) -> Iterator
 async def _import_maildir(
     account: Account, root: Path, options: ImportOptions, progress: Progress
 ) -> None:
+    """Folders, messages, and (from Dovecot's `subscriptions` file) subscriptions.
+
+    With a `subscriptions` file the subscribed folders are those it lists (a listed name
+    without a folder too, as IMAP allows); without one every imported folder is subscribed.
+    """
+    subscribed = maildir.read_subscriptions(root)
+    if subscribed is not None:
+        for name in subscribed:
+            with contextlib.suppress(InvalidName):
+                await account.subscribe(_target(options.mailbox, name))
     for folder in maildir.read_tree(root):
         source = f"maildir:{folder.path.resolve()}"
         after = await account.import_position(source)
-        mailbox = await _open_target(account, _target(options.mailbox, folder.name), progress)
+        target = _target(options.mailbox, folder.name)
+        mailbox = await _open_target(account, target, progress, subscribe=subscribed is None)
         keep = False
         if folder.uidvalidity:
             await mailbox.adopt_uidvalidity(folder.uidvalidity)

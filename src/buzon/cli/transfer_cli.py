@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from buzon.cli.transfer import (
 from buzon.config import Settings
 from buzon.server.app import open_store
 from buzon.storage.api import StorageError
+from buzon.storage.sqlite.store import SqliteStore
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -67,6 +69,8 @@ def _password() -> str:
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     store = await open_store(settings)
+    if isinstance(store, SqliteStore) and args.command in ("import", "migrate"):
+        store.parse_in_processes(os.cpu_count() or 1)  # parsing is most of a bulk import
     status = EXIT_OK
     try:
         if args.command == "import":

@@ -36,6 +36,7 @@ __all__ = [
     "ListRightsData",
     "LsubData",
     "MetadataData",
+    "MetadataNames",
     "MyRightsData",
     "Namespace",
     "NamespaceData",

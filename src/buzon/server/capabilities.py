@@ -58,6 +58,7 @@ _AUTHENTICATED: tuple[Capability, ...] = (
     Capability.QUOTA,
     Capability.QUOTA_RES_STORAGE,
     Capability.QUOTA_RES_MESSAGE,
+    Capability.QUOTA_RES_MAILBOX,
     Capability.QUOTASET,
     Capability.ESEARCH,
     Capability.SEARCHRES,

@@ -3,10 +3,11 @@
 Theory of operation
 -------------------
 Every user has exactly one quota root, named "" (RFC 9208 §3 leaves the naming to the
-server; "" is its own example), covering all of the user's mailboxes. Two resources are
-supported: STORAGE (RFC 9208 §5.1, in units of 1024 octets: the sum of RFC822.SIZE,
-rounded up) and MESSAGE (§5.2, exact). The storage layer keeps the usage exact and
-refuses an APPEND or COPY that would pass a limit with `OverQuota`, which becomes
+server; "" is its own example), covering all of the user's mailboxes. Three resources
+are supported: STORAGE (RFC 9208 §5.1, in units of 1024 octets: the sum of RFC822.SIZE,
+rounded up), MESSAGE (§5.2, exact) and MAILBOX (§5.3, the selectable mailboxes). The
+storage layer keeps the usage exact and refuses an APPEND or COPY, or a CREATE or RENAME
+that would create mailboxes, past a limit with `OverQuota`, which becomes
 NO [OVERQUOTA] in `errors.py`. Limits are set with `buzon user quota` or, by the users
 named in the `auth.admins` setting, with SETQUOTA; everyone else gets NO [NOPERM].
 """
@@ -38,6 +39,8 @@ def quota_data(usage: QuotaUsage) -> QuotaData:
         resources.append((QuotaResource.STORAGE, used, usage.storage_limit // KIB))
     if usage.message_limit is not None:
         resources.append((QuotaResource.MESSAGE, usage.messages, usage.message_limit))
+    if usage.mailbox_limit is not None:
+        resources.append((QuotaResource.MAILBOX, usage.mailboxes, usage.mailbox_limit))
     return QuotaData(ROOT, tuple(resources))
 
 
@@ -75,6 +78,7 @@ async def handle_setquota(conn: Connection, cmd: x.SetQuota) -> Ok:
     _check_root(cmd.root)
     storage: int | None = None
     messages: int | None = None
+    mailboxes: int | None = None
     seen: set[str] = set()
     for resource, limit in cmd.limits:
         if resource in seen:
@@ -86,8 +90,10 @@ async def handle_setquota(conn: Connection, cmd: x.SetQuota) -> Ok:
             storage = limit * KIB
         elif resource == QuotaResource.MESSAGE:
             messages = limit
+        elif resource == QuotaResource.MAILBOX:  # RFC 9208 §5.3
+            mailboxes = limit
         else:
             raise No(f"Unsupported quota resource {resource}", Code(ResponseCode.CANNOT))
-    usage = await _account(conn).set_quota(storage=storage, messages=messages)
+    usage = await _account(conn).set_quota(storage=storage, messages=messages, mailboxes=mailboxes)
     await conn.send(quota_data(usage))
     return Ok()

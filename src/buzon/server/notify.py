@@ -68,16 +68,15 @@ from buzon.storage.api import (
     INBOX,
     Account,
     ChangeNotice,
-    InvalidName,
     MailboxChanged,
     MailboxInfo,
     MailboxListChanged,
     MailboxStatus,
+    MetadataChanged,
     NotFound,
     Subscription,
     SubscriptionChanged,
 )
-from buzon.storage.names import normalize_mailbox_name
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -263,6 +262,7 @@ class Notifier:
         self.dirty: set[str] = set()
         self.list_dirty = False
         self.changed_subscriptions: set[str] = set()
+        self.metadata: list[notify_metadata.Pending] = []
         self.overflow = False
         self.fetch_selection: selection.Selection | None = None
         self.fetch_floor = 0
@@ -279,7 +279,9 @@ class Notifier:
             if not self.plan.uses_subscriptions:
                 return
             self.changed_subscriptions.add(notice.name)
-        if len(self.dirty) + len(self.changed_subscriptions) > MAX_PENDING:
+        elif isinstance(notice, MetadataChanged) and not notify_metadata.record(self, notice):
+            return
+        if len(self.dirty) + len(self.changed_subscriptions) + len(self.metadata) > MAX_PENDING:
             self.overflow = True
         self.wake()
 
@@ -371,6 +373,8 @@ async def deliver(conn: Connection, command: object | None = None) -> None:
         await _list_changes(conn, notifier, command)
     if notifier.changed_subscriptions:
         await _subscription_changes(conn, notifier, command)
+    if notifier.metadata:
+        await notify_metadata.deliver(conn, notifier, command)
     if notifier.dirty:
         await _status_changes(conn, notifier)
 

@@ -140,6 +140,8 @@ class QuotaUsage:
     messages: int
     storage_limit: int | None = None  # octets
     message_limit: int | None = None
+    mailboxes: int = 0  # selectable mailboxes (RFC 9208 §5.3)
+    mailbox_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +349,21 @@ class SubscriptionChanged:
     name: str
 
 
-ChangeNotice = MailboxChanged | MailboxListChanged | SubscriptionChanged
+@dataclass(frozen=True, slots=True)
+class MetadataChanged:
+    """Published after annotations were set or removed (RFC 5465 §5.6, §5.7).
+
+    `mailbox` is the canonical name, "" for the server; `entries` the names as given.
+    `everyone`: a /shared server entry, which every account sees (delivered to all).
+    """
+
+    account: str
+    mailbox: str
+    entries: tuple[str, ...]
+    everyone: bool = False
+
+
+ChangeNotice = MailboxChanged | MailboxListChanged | SubscriptionChanged | MetadataChanged
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from buzon.storage.api import ChangeNotice, MailboxChanged
+from buzon.storage.api import ChangeNotice, MailboxChanged, MetadataChanged
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,11 @@ class LocalBus:
         if isinstance(notice, MailboxChanged):
             last = self._published.get(notice.mailbox_id, 0)
             self._published[notice.mailbox_id] = max(last, notice.modseq)
-        for sub in list(self._subs.get(notice.account, ())):
+        if isinstance(notice, MetadataChanged) and notice.everyone:
+            subs = [s for each in self._subs.values() for s in each]  # a server /shared entry
+        else:
+            subs = list(self._subs.get(notice.account, ()))
+        for sub in subs:
             try:
                 sub._deliver(notice)
             except Exception:

@@ -21,6 +21,7 @@ from buzon.storage.api import (
     MailboxInfo,
     MailboxListChanged,
     MailboxStatus,
+    MetadataChanged,
     MetadataEntry,
     ModSeq,
     NoPermission,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from buzon.storage.bus import LocalBus
 from buzon.storage.sqlite import txn
+from buzon.storage.sqlite.analyse import Analyser
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.executor import DbExecutor
 from buzon.storage.sqlite.flagindex import FlagIndex
@@ -20,6 +21,7 @@ class Backend:
     inline_limit: int
     indexer: Indexer
     flag_index: FlagIndex = field(default_factory=FlagIndex)
+    analyser: Analyser = field(default_factory=Analyser)  # parsing of new messages
 
     async def sweep(self) -> None:
         """Remove files whose last reference was dropped (a write transaction: the lock)."""

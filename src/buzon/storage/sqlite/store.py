@@ -93,7 +93,10 @@ class SqliteStore:
         indexer.kick()  # texts left pending by an earlier run
         if watch:
             store._watcher = ChangeWatcher(
-                data_dir / DB_NAME, store._b.bus, synchronous_full=synchronous_full
+                data_dir / DB_NAME,
+                store._b.bus,
+                synchronous_full=synchronous_full,
+                on_commit=indexer.kick,  # texts a `buzon import` left pending
             )
             store._watcher.start()
         return store
@@ -177,7 +180,7 @@ class SqliteStore:
         return await self._b.executor.read(job)
 
     async def set_user_quota(
-        self, name: str, *, storage: int | None, messages: int | None
+        self, name: str, *, storage: int | None, messages: int | None, mailboxes: int | None = None
     ) -> QuotaUsage:
         """RFC 9208 §4.1.3 semantics: both limits are replaced; None is unlimited."""
 
@@ -185,7 +188,7 @@ class SqliteStore:
             user = txn.user_id(conn, name)
             if user is None:
                 raise NotFound(f"no user {name!r}")
-            return quota.set_limits(conn, user, storage, messages)
+            return quota.set_limits(conn, user, storage, messages, mailboxes)
 
         return await self._b.executor.write(job)
 
@@ -198,6 +201,10 @@ class SqliteStore:
             raise NotFound(f"no user {name!r}")
         return SqliteAccount(self._b, name, user)
 
+    def parse_in_processes(self, workers: int) -> None:
+        """Parse new messages in `workers` processes: for bulk imports (`analyse.py`)."""
+        self._b.analyser.use_processes(workers)
+
     async def close(self) -> None:
         """Finish queued work and close the connections; the store is unusable after."""
         if self._watcher is not None:
@@ -205,3 +212,5 @@ class SqliteStore:
             self._watcher = None
         await self._b.indexer.stop()
         await asyncio.to_thread(self._b.executor.close)
+        self._b.blobs.close()
+        await asyncio.to_thread(self._b.analyser.close)

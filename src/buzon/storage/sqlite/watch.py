@@ -21,6 +21,9 @@ An account that gains its first subscriber is read at the next tick whatever the
 version says, and each of its mailboxes gets one notice: a change committed between the
 subscriber's own snapshot and that first read would otherwise be missed. A notice too many
 costs the subscriber one `changes_since` that finds nothing.
+
+Any commit also calls `on_commit` (the store kicks its full-text indexer with it: a bulk
+import by `buzon import` leaves its texts for the server to index).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from buzon.storage.api import MailboxChanged, MailboxListChanged, ModSeq
@@ -54,8 +58,11 @@ class ChangeWatcher:
         *,
         interval: float = DEFAULT_INTERVAL,
         synchronous_full: bool = True,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._path = db_path
+        self._on_commit = on_commit  # called when the data version moved (any commit)
+        self._moved = False
         self._bus = bus
         self._interval = interval
         self._sync_full = synchronous_full
@@ -93,6 +100,8 @@ class ChangeWatcher:
             del self._known[gone]
         new = sorted(a for a in accounts if a not in self._known)
         result = await asyncio.to_thread(self._read, sorted(accounts), new)
+        if self._moved and self._on_commit is not None:
+            self._on_commit()
         if result is None:
             return
         queried, rows = result
@@ -128,6 +137,7 @@ class ChangeWatcher:
             version = int(conn.execute("PRAGMA data_version").fetchone()[0])
             moved = self._version is not None and version != self._version
             self._version = version
+            self._moved = moved
             wanted = accounts if moved else new
             if not wanted:
                 return None
