@@ -64,3 +64,54 @@ def test_recent_is_claimed_once_per_process() -> None:
         assert mailbox.claims == [[8, 9], [10]]
 
     asyncio.run(body())
+
+
+class SlowClaimMailbox(CountingMailbox):
+    """A claim that takes a while, so that sessions woken together overlap it."""
+
+    async def claim_recent(self, uids: Sequence[Uid]) -> tuple[Uid, ...]:
+        self.claims.append(list(uids))
+        await asyncio.sleep(0.01)
+        return tuple(uids) if len(self.claims) == 1 else ()
+
+
+def test_sessions_woken_together_run_one_claim_and_one_gets_recent() -> None:
+    async def body() -> None:
+        feed = ChangeFeed()
+        mailbox = SlowClaimMailbox()
+        results = await asyncio.gather(
+            *(feed.claim_recent(mailbox, [Uid(8), Uid(9)]) for _ in range(1000))  # type: ignore[arg-type]
+        )
+        assert mailbox.claims == [[8, 9]]
+        assert results.count((Uid(8), Uid(9))) == 1
+        assert results.count(()) == 999
+        # A session that learned of a later message too claims only that one.
+        first, later = await asyncio.gather(
+            feed.claim_recent(mailbox, [Uid(10)]),  # type: ignore[arg-type]
+            feed.claim_recent(mailbox, [Uid(10), Uid(11)]),  # type: ignore[arg-type]
+        )
+        assert mailbox.claims == [[8, 9], [10], [11]]
+        assert (first, later) == ((), ())  # the fake grants only its first claim
+
+    asyncio.run(body())
+
+
+def test_a_failed_claim_makes_its_messages_recent_to_no_session() -> None:
+    class Failing(SlowClaimMailbox):
+        async def claim_recent(self, uids: Sequence[Uid]) -> tuple[Uid, ...]:
+            self.claims.append(list(uids))
+            await asyncio.sleep(0.01)
+            raise OSError("disk went away")
+
+    async def body() -> None:
+        feed = ChangeFeed()
+        mailbox = Failing()
+        results = await asyncio.gather(
+            *(feed.claim_recent(mailbox, [Uid(8)]) for _ in range(3)),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], OSError)
+        assert results[1:] == [(), ()]  # never two sessions: the others did not wait
+        assert mailbox.claims == [[8]]
+
+    asyncio.run(body())

@@ -327,7 +327,17 @@ class Connection:
         return limits.idle_timeout
 
     def wake(self) -> None:
-        """Interrupt an IDLE wait: something the session should report has happened."""
+        """Interrupt an IDLE wait: something the session should report has happened.
+
+        A session parked in IDLE without NOTIFY is told by the fan-out instead, without
+        waking its task (fanout.py)."""
+        if self.parked and self.notifier is None:
+            self.ctx.fanout.add(self)
+            return
+        self.rouse()
+
+    def rouse(self) -> None:
+        """Wake the session's task so that it runs `selection.sync` itself."""
         self._woken = True
         self._data_ready.set()
 
@@ -374,10 +384,12 @@ class Connection:
     async def idle_wait(self, timeout: float) -> bytes | Wakeup:
         """A client line (IDLE's DONE), or why the wait ended without one (RFC 2177)."""
         self.reader.line_mode = True
+        self.parked = True
         try:
             event = await self._next_event(timeout=timeout, wakeable=True)
         finally:
             self.reader.line_mode = False
+            self.parked = False
         if isinstance(event, RawLine):
             return event.line
         if isinstance(event, Wakeup):

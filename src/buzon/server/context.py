@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from buzon.auth import Authenticator, FailureThrottle
 from buzon.config import Settings
+from buzon.server.fanout import IdleFanOut
 from buzon.server.selection import ChangeFeed
 from buzon.server.tls import TlsSetup
 from buzon.storage.api import Store
@@ -49,4 +50,6 @@ class ServerContext:
     counts: ConnectionCounts = field(default_factory=ConnectionCounts)
     # Shared change queries for sessions woken by the same commit (see selection.py).
     feed: ChangeFeed = field(default_factory=ChangeFeed)
+    # Tells sessions parked in IDLE of changes without waking their tasks (fanout.py).
+    fanout: IdleFanOut = field(default_factory=IdleFanOut)
     connections: set[Connection] = field(default_factory=set)

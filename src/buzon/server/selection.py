@@ -9,6 +9,9 @@ when the session may report them: after every command, before its tagged respons
 (RFC 9051 §7: untagged updates are sent when a command completes), with EXPUNGE held back
 while a command that uses sequence numbers runs (RFC 3501 §7.4.1). Own changes take the same
 path, so a client sees one truth however a change was made.
+
+A session parked in IDLE is the exception: its task is not woken; `server/fanout.py` pulls,
+drains (`drain_responses`, the same code as `sync`) and writes for all such sessions at once.
 """
 
 from __future__ import annotations
@@ -78,8 +81,8 @@ class ChangeFeed:
     each run the same query. A query is shared when the mailbox, the starting modseq and
     the latest modseq announced on the bus are the same: a query created after the notice
     of modseq m was seen returns everything up to m at least, which is all a session woken
-    by that notice needs. \\Recent claims are skipped for messages this process has
-    already seen claimed (claims are final, so a skipped claim would have found nothing).
+    by that notice needs. \\Recent claims are skipped for messages a session of this
+    process already claims (claims are final, so a skipped claim would find nothing).
     """
 
     __slots__ = ("_announced", "_claimed", "_inflight")
@@ -106,14 +109,32 @@ class ChangeFeed:
         return await asyncio.shield(future)
 
     async def claim_recent(self, mailbox: Mailbox, uids: list[Uid]) -> tuple[Uid, ...]:
-        mailbox_id = mailbox.info.mailbox_id
-        wanted = [u for u in uids if u > self._claimed.get(mailbox_id, 0)]
+        """Claim \\Recent for those of `uids` no session of this process has claimed.
+
+        The UIDs are marked taken before the claim's transaction runs: the other sessions
+        woken by the same commit return at once with nothing, neither running a write
+        that would find nothing nor waiting for this one's commit (RFC 3501 §2.3.2: one
+        session only). Claims of one mailbox are made in increasing UID order, and the
+        writer runs them in that order. A claim that fails leaves its messages \\Recent to
+        no session of this process, never to two.
+        """
+        wanted = self.reserve(mailbox.info.mailbox_id, uids)
         if not wanted:
             return ()
-        claimed = await mailbox.claim_recent(wanted)
-        highest = max(wanted)
-        self._claimed[mailbox_id] = max(self._claimed.get(mailbox_id, 0), highest)
-        return claimed
+        return await mailbox.claim_recent(wanted)
+
+    def reserve(self, mailbox_id: str, uids: list[Uid]) -> list[Uid]:
+        """Those of `uids` (ascending) no session of this process claims yet, now marked
+        as claimed by the caller, which must claim them (`Mailbox.claim_recent`)."""
+        taken = self._claimed.get(mailbox_id, 0)
+        wanted = [u for u in uids if u > taken]
+        if wanted:
+            self._claimed[mailbox_id] = wanted[-1]
+        return wanted
+
+    def announced_modseq(self, mailbox_id: str) -> int:
+        """The highest modseq the bus announced for the mailbox (0: none yet)."""
+        return self._announced.get(mailbox_id, 0)
 
 
 @dataclass(slots=True, eq=False)
@@ -127,6 +148,9 @@ class Selection:
     # Called when a change arrives: wakes a session in IDLE (RFC 2177).
     wake: Callable[[], None] | None = None
     feed: ChangeFeed | None = None
+    # A \\Recent claim the IDLE fan-out started for this session (server/fanout.py); its
+    # new messages wait in the view for its result.
+    claim: asyncio.Future[tuple[Uid, ...]] | None = None
 
     def on_notice(self, notice: ChangeNotice) -> None:
         """Change-bus callback: only note that there is something to pull."""
@@ -200,6 +224,12 @@ async def sync(conn: Connection, *, allow_expunge: bool) -> None:
     if selection is None:
         return
     view = selection.view
+    claimed = False
+    if selection.claim is not None:
+        # The IDLE fan-out applied changes for this session and claims their \\Recent.
+        claim, selection.claim = selection.claim, None
+        view.note_recent(await asyncio.shield(claim))
+        claimed = True
     if selection.dirty:
         selection.dirty = False
         feed = conn.ctx.feed
