@@ -19,7 +19,7 @@ from operator import itemgetter
 from buzon.imap.commands_values import FetchAtt
 from buzon.imap.encoder import flag_list, format_datetime
 
-__all__ = ["LINE_ITEMS", "LineFormat", "Row", "date_bytes", "flag_list_bytes"]
+__all__ = ["LINE_ITEMS", "LineFormat", "Row", "date_bytes", "flag_list_bytes", "piece"]
 
 # RFC 9051 §7.5.2 msg-att-dynamic / msg-att-static, RFC 7162 §3.1.4.1 (MODSEQ); the
 # number is the position of the value in a `LineFormat.render` row.
@@ -54,6 +54,11 @@ class LineFormat:
         fmt = self._format
         pick = self._pick
         return b"".join([fmt % pick(row) for row in rows])
+
+
+def piece(item: FetchAtt) -> tuple[bytes, int]:
+    """The format of one of `LINE_ITEMS` in a line, and the index of its value in a Row."""
+    return _PIECES[item]
 
 
 @lru_cache(maxsize=1024)

@@ -58,8 +58,8 @@ if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
 SEEN = "\\Seen"
-# Message reads kept in flight while bodies are being sent.
-_AHEAD = 4
+# Message bytes whose responses are written together (fewer, larger writes).
+_HOLD_BYTES = 256 * 1024
 # Messages handled per storage round trip: bounds memory for FETCH 1:* on a big mailbox.
 _CHUNK = 500
 # Items answered from the metadata row alone, without the stored MIME structure.
@@ -95,6 +95,11 @@ def _needs_content(item: Wanted) -> bool:
         FetchAtt.RFC822_HEADER,
         FetchAtt.RFC822_TEXT,
     }
+
+
+def _whole(item: Wanted) -> bool:
+    """BODY[] or BODY.PEEK[], partial or not: the stored bytes, nothing to locate."""
+    return isinstance(item, FetchBody) and not item.section.part and item.section.text is None
 
 
 def _sets_seen(item: Wanted) -> bool:
@@ -177,9 +182,12 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
             for uid in chunk
             if uid in found and (cmd.changedsince is None or found[uid].modseq > cmd.changedsince)
         ]
-        contents = _Contents(sel.mailbox, wanted_uids if content else [])
+        contents = fetchbodies.Contents(
+            sel.mailbox, [(uid, found[uid].size or 0) for uid in wanted_uids] if content else []
+        )
         try:
             out: list[Response] = []
+            held = 0  # message bytes behind the responses in `out`
             for uid in chunk:
                 msn = view.msn_of(uid)
                 meta = found.get(uid)
@@ -204,10 +212,12 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
                     # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
                     answer.append(FetchFlags(tuple(sorted(view.shown_flags(uid, meta.flags)))))
                 out.append(FetchData(msn, tuple(answer)))
-                if content:
-                    # Bodies go out one message at a time: memory stays bounded.
+                held += len(raw)
+                if held >= _HOLD_BYTES:
+                    # Bodies go out a few at a time: memory stays bounded.
                     await conn.send_all(out)
                     out.clear()
+                    held = 0
             await conn.send_all(out)
         finally:
             contents.close()

@@ -51,7 +51,7 @@ async def fetch_flags(
     want_size = FetchAtt.RFC822_SIZE in items
     want_date = FetchAtt.INTERNALDATE in items
     only_uid = all(item is FetchAtt.UID for item in items)
-    shown = _Shown(view)
+    shown = Shown(view)
     missing = False
     for start in range(0, len(uids), _CHUNK):
         chunk = uids[start : start + _CHUNK]
@@ -75,7 +75,7 @@ async def fetch_flags(
     return missing
 
 
-class _Shown:
+class Shown:
     """Turns storage rows into line rows: sequence numbers, and flag lists as this
     session shows them (\\Recent only where recent here, `SelectedMailbox.shown_flags`),
     rendered once per distinct set."""

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from buzon.mime import ParsedMessage, load_envelope, parse
-from buzon.storage import fields
+from buzon.mime import Envelope, ParsedMessage, load_envelope
 from buzon.storage.api import (
     AppendRequest,
     Changes,
