@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 from buzon.storage.api import AppendRequest, Store
-from tests.server import fixtures_search
+from tests.server import fixtures_multi, fixtures_search
 
 UTC = dt.UTC
 
@@ -89,11 +89,19 @@ async def _inbox_4_quota(store: Store) -> None:
     await store.set_user_quota("alice", storage=1024 * 1024, messages=5)
 
 
+async def _mailbox_quota(store: Store) -> None:
+    """empty with alice limited to 9 mailboxes, 7 in use (RFC 9208 §5.3)."""
+    await _empty(store)
+    await store.set_user_quota("alice", storage=None, messages=None, mailboxes=9)
+
+
 FIXTURES: dict[str, Callable[[Store], Awaitable[None]]] = {
     "inbox-4-quota": _inbox_4_quota,
+    "mailbox-quota": _mailbox_quota,
     "empty": _empty,
     "inbox-4": _inbox_4,
     "inbox-mime": _inbox_mime,
     "inbox-search": fixtures_search.inbox_search,
     "inbox-threads": fixtures_search.inbox_threads,
+    "mailboxes-search": fixtures_multi.mailboxes_search,
 }
