@@ -382,3 +382,39 @@ def test_another_process_adds_a_user_while_open(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(body())
+
+
+def test_migration_10_sent_key_equals_the_key_stored_at_delivery(tmp_path: Path) -> None:
+    """Migration 10 computes `msg_fields.sent_key` in SQL for older rows; it must be the
+    value delivery computes in Python (`index.store`), with and without microseconds,
+    before and after 1970, and NULL without a Date: header."""
+    dates = [
+        b"Mon, 1 Jun 2025 10:00:00 +0200",
+        b"Thu, 1 Jan 1970 00:00:00 +0000",
+        b"Wed, 31 Dec 1969 23:59:59 -0130",
+        b"Sat, 29 Feb 2020 12:34:56 +1245",
+        None,
+    ]
+
+    async def deliver() -> None:
+        store = await open_store(tmp_path)
+        box = await inbox(store)
+        await box.append(
+            [
+                AppendRequest((b"Date: " + d + b"\r\n" if d else b"") + b"Subject: x\r\n\r\nx\r\n")
+                for d in dates
+            ]
+        )
+        await store.close()
+
+    asyncio.run(deliver())
+    conn = db(tmp_path)
+    stored = conn.execute("SELECT content_id, sent, sent_key FROM msg_fields").fetchall()
+    assert sum(key is not None for _, _, key in stored) == 4
+    conn.execute("UPDATE msg_fields SET sent_key = NULL")
+    (script,) = schema.MIGRATIONS[9:10]
+    for stmt in schema._statements(script)[1:]:  # the UPDATE, not the ALTER TABLE
+        conn.execute(stmt)
+    conn.commit()
+    assert conn.execute("SELECT content_id, sent, sent_key FROM msg_fields").fetchall() == stored
+    conn.close()

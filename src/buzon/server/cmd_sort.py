@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Sequence
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from buzon.imap import commands_ext as cx
@@ -44,7 +45,8 @@ def _query(conn: Connection, key: k.SearchKey, charset: str | None) -> q.Query:
 
 def _positions(view: SelectedMailbox) -> dict[Uid, int]:
     """Sequence number by UID of the messages the client knows."""
-    return {uid: n for n, uid in enumerate(view.uids(), 1)}
+    known = view.uids()
+    return dict(zip(known, range(1, len(known) + 1), strict=True))
 
 
 async def handle_sort(conn: Connection, cmd: cx.Sort) -> Ok:
@@ -64,14 +66,13 @@ async def handle_sort(conn: Connection, cmd: cx.Sort) -> Ok:
         if saving:
             view.saved = ()  # RFC 5182 §2.1: NO empties "$"; BAD leaves it alone
         raise
-    positions = _positions(view)
-    uids: list[Uid] = []
-    modseqs: list[ModSeq] = []
-    for uid, modseq in zip(result.uids, result.modseqs, strict=True):
-        if uid in positions:
-            uids.append(uid)
-            modseqs.append(modseq)
-    numbers: Sequence[int] = uids if cmd.uid else [positions[u] for u in uids]
+    # Only the messages the client knows (new ones are announced later); C-level passes
+    # over 100,000 UIDs rather than a Python loop.
+    known = frozenset(view.uids())
+    mask = list(map(known.__contains__, result.uids))
+    uids: list[Uid] = list(compress(result.uids, mask))
+    modseqs: list[ModSeq] = list(compress(result.modseqs, mask))
+    numbers: Sequence[int] = uids if cmd.uid else list(map(_positions(view).__getitem__, uids))
     with_modseq = search.uses_modseq(cmd.key)
     if returns is None:
         top = max(modseqs) if with_modseq and modseqs else None

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -42,18 +43,23 @@ __all__ = ["backfill", "disable_if_corrupt", "fts_ok", "rebuild", "store"]
 
 log = logging.getLogger("buzon.storage.index")
 
+# `msg_fields.sent_key`: the Date: header in microseconds since the epoch (migration 10).
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
 Progress = Callable[[int, int], None]
 
 
 def store(conn: sqlite3.Connection, content_id: int, f: MessageFields) -> None:
     """Write the fields of a newly inserted content (inside its transaction)."""
     conn.execute(
-        "INSERT OR REPLACE INTO msg_fields (content_id, sent, sent_day, base_subject, is_reply,"
-        " from_mailbox, from_display, to_mailbox, to_display, cc_mailbox, message_id, refs)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO msg_fields (content_id, sent, sent_key, sent_day, base_subject,"
+        " is_reply, from_mailbox, from_display, to_mailbox, to_display, cc_mailbox, message_id,"
+        " refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             content_id,
             None if f.sent is None else f.sent.isoformat(),
+            None if f.sent is None else (f.sent - _EPOCH) // _MICROSECOND,
             None if f.sent_day is None else f.sent_day.isoformat(),
             f.base_subject,
             int(f.is_reply),

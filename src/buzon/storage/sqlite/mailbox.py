@@ -324,8 +324,7 @@ class SqliteMailbox:
 
         def job(conn: sqlite3.Connection) -> SearchResult:
             txn.mailbox_by_id(conn, self._id)
-            hits = ordering.sort(conn, self._id, query, order)
-            return SearchResult(tuple(u for u, _ in hits), tuple(m for _, m in hits))
+            return SearchResult(*ordering.sort(conn, self._id, query, order))
 
         return await self._b.executor.read(job)
 

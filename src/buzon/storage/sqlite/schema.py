@@ -253,6 +253,17 @@ MIGRATIONS: list[str] = [
         data BLOB NOT NULL
     );
     """,
+    # 9 -> 10: the Date: header as microseconds since the epoch, SORT's DATE key
+    # (`ordering.py`), so that sorting compares integers instead of converting text per row.
+    # `sent` is always `isoformat` of a UTC datetime, which strftime reads.
+    """
+    ALTER TABLE msg_fields ADD COLUMN sent_key INTEGER;
+    UPDATE msg_fields SET sent_key =
+        CAST(strftime('%s', CASE WHEN substr(sent, 20, 1) = '.'
+            THEN substr(sent, 1, 19) || substr(sent, 27) ELSE sent END) AS INTEGER) * 1000000
+        + CASE WHEN substr(sent, 20, 1) = '.' THEN CAST(substr(sent, 21, 6) AS INTEGER) ELSE 0 END
+        WHERE sent IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
