@@ -140,18 +140,7 @@ class BlobStore:
             _fsync_dir(parent.parent)
             _fsync_dir(self.root)
         tmp = self._tmp / f"{final.name}.{secrets.token_hex(8)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
-        os.close(fd)
+        _write_synced(tmp, data)
         os.replace(tmp, final)
         _fsync_dir(parent)
 
