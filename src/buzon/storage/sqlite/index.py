@@ -75,8 +75,16 @@ def store(conn: sqlite3.Connection, content_id: int, f: MessageFields) -> None:
     conn.execute("DELETE FROM msg_text WHERE content_id = ?", (content_id,))
     conn.execute(
         "INSERT INTO msg_text (content_id, headers, body) VALUES (?, ?, ?)",
-        (content_id, f.headers, f.body),
+        (content_id, searchable(f.headers), searchable(f.body)),
     )
+
+
+def searchable(text: str) -> str:
+    """`text` as stored for search: NUL (excluded from `text` by RFC 5322 §3.5, obsolete
+    by §4.1) becomes U+FFFD, as undecodable bytes do, because FTS5's trigram tokenizer stops at
+    NUL and would leave the rest of the text unindexed. Searches use the index's answer
+    as the result (search.py), so the index must hold all the text the scan tests."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def fts_ok(conn: sqlite3.Connection) -> bool:

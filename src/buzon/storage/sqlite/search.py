@@ -7,10 +7,19 @@ says so) with the columns the query needs; the query is compiled to a predicate 
 rows and evaluated in Python, cheap tests first inside each `And`. Substring tests read
 the stored folded text of `msg_text` (no message is opened or parsed).
 
-For a substring of 3 or more characters the FTS5 trigram index narrows the candidates
-first: its answer is the set of contents whose text contains every trigram of the string
-in sequence, a superset of the true matches; each candidate is then checked exactly, so
-the result is the same as a scan (a hypothesis property asserts it). Shorter strings, a
+For a substring of 3 or more characters the FTS5 trigram index answers first. A phrase
+query matches the rows holding every trigram of the string at consecutive positions of one
+column, and the tokenizer (`case_sensitive 1`) emits one trigram per character position of
+the text as stored: that is exactly "the column contains the string". So for TEXT and BODY
+(`TextContains`, whose exact test is a substring of the stored body, or of the headers)
+the index's answer is the result itself and no text is read (`_Context.matches`), unless
+the string holds a character the tokenizer does not keep apart: it reads U+FFFE, U+FFFF
+and invalid UTF-8 as U+FFFD, so a string containing U+FFFD has its FTS candidates checked
+exactly, in SQL (`instr` on the stored folded text). The tokenizer stops at NUL; the
+stored text has none (`index.store`). The mailbox's texts the indexer has not reached
+(`fts_pending`) are checked the same way. HEADER keys (`HeaderContains`) take the index's answer as
+candidates and check the one field in Python. The result is the same as a scan (a
+hypothesis property asserts it, with the index filled and pending). Shorter strings, a
 disabled index (`meta.fts_ok`) or an index that fails with a database error fall back to
 the scan; the failure is logged once per search.
 
@@ -44,6 +53,10 @@ _SYSTEM_BITS = {
     "\\draft": fl.DRAFT,
 }
 MIN_INDEXED = 3  # the trigram tokenizer cannot look up shorter strings
+# Characters the trigram tokenizer reads as U+FFFD (with invalid UTF-8, which a Python str
+# cannot hold): a string with U+FFFD may match a text with one of the others. It also stops
+# reading at NUL, so a string with NUL would match on its part before the NUL.
+_CONFLATED = frozenset("\x00\ufffd\ufffe\uffff")
 
 # Row layout of the main SELECT.
 _UID: Final = 0
@@ -57,6 +70,11 @@ _SENT_DAY: Final = 7
 _SAVED: Final = 8
 _THREAD: Final = 9
 
+_BATCH = 500  # content ids per exact-check query (SQLite allows 32766 parameters)
+# Up to this many unindexed texts are checked by id, whoever's they are; more (after a bulk
+# import, say) only those of the searched mailbox, found by walking the mailbox.
+_FEW_PENDING = 2000
+
 Row = tuple[int, int, str, int, str, int, int | None, str | None, str | None, str | None]
 Pred = Callable[[Row], bool]
 
@@ -65,6 +83,7 @@ Pred = Callable[[Row], bool]
 class _Context:
     conn: sqlite3.Connection
     use_index: bool
+    mailbox_id: int
     texts: dict[int, tuple[str, str]] = field(default_factory=dict)
     needs_size: bool = False
     needs_sent: bool = False
@@ -84,8 +103,8 @@ class _Context:
             self.texts[cid] = got
         return got
 
-    def candidates(self, column: str | None, value: str) -> set[int] | None:
-        """Contents the index says may contain `value`; None: no index, scan."""
+    def _indexed(self, column: str | None, value: str) -> tuple[set[int], set[int]] | None:
+        """(contents the index matches, contents not indexed yet); None: scan instead."""
         if not self.use_index or len(value) < MIN_INDEXED:
             return None
         phrase = '"' + value.replace('"', '""') + '"'
@@ -97,14 +116,74 @@ class _Context:
                     "SELECT rowid FROM msg_fts WHERE msg_fts MATCH ?", (match,)
                 )
             }
-            # Texts the indexer has not reached yet are candidates too (index.Indexer).
-            return found | index.pending(self.conn)
+            # Texts the indexer has not reached yet (index.Indexer).
+            return found, index.pending(self.conn)
         except sqlite3.DatabaseError as exc:
             if not self.index_failed:
                 log.warning("full-text index unusable, scanning instead: %s", exc)
             self.index_failed = True
             self.use_index = False
             return None
+
+    def candidates(self, column: str | None, value: str) -> set[int] | None:
+        """Contents the index says may contain `value`; None: no index, scan."""
+        got = self._indexed(column, value)
+        return None if got is None else got[0] | got[1]
+
+    def matches(self, body_only: bool, value: str) -> set[int] | None:
+        """The contents whose body (or headers) contain `value`, exactly; None: scan.
+
+        `value` is folded, so it holds no TAB (`ALT`) and a match in the headers text is a
+        match in one alternative, as `_text_pred` tests it.
+        """
+        if ALT in value or "\n" in value:
+            return None
+        got = self._indexed("body" if body_only else None, value)
+        if got is None:
+            return None
+        found, pending = got
+        if _CONFLATED.isdisjoint(value):
+            if len(pending) <= _FEW_PENDING:  # usually: the last deliveries, or none
+                return found | self._contain(pending, body_only, value)
+            return found | self._pending_containing(body_only, value)
+        return self._contain(found | pending, body_only, value)
+
+    def _pending_containing(self, body_only: bool, value: str) -> set[int]:
+        """This mailbox's contents not indexed yet whose stored text contains `value`."""
+        test = "instr(t.body, ?) > 0"
+        if not body_only:
+            test = f"({test} OR instr(t.headers, ?) > 0)"
+        rows = self.conn.execute(
+            "SELECT m.content_id FROM messages m"
+            " JOIN fts_pending p ON p.content_id = m.content_id"
+            " JOIN msg_text t ON t.content_id = m.content_id"
+            f" WHERE m.mailbox_id = ? AND {test}",
+            (self.mailbox_id, value) if body_only else (self.mailbox_id, value, value),
+        )
+        return {int(r[0]) for r in rows}
+
+    def _contain(self, cids: set[int], body_only: bool, value: str) -> set[int]:
+        """Those of `cids` whose stored text contains `value` (instr: a byte substring of
+        the UTF-8 text, which is a character substring)."""
+        if not cids:
+            return set()
+        test = (
+            "instr(body, ?) > 0" if body_only else "(instr(body, ?) > 0 OR instr(headers, ?) > 0)"
+        )
+        params = (value,) if body_only else (value, value)
+        ordered = sorted(cids)
+        out: set[int] = set()
+        for i in range(0, len(ordered), _BATCH):
+            chunk = ordered[i : i + _BATCH]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                int(r[0])
+                for r in self.conn.execute(
+                    f"SELECT content_id FROM msg_text WHERE content_id IN ({marks}) AND {test}",
+                    (*chunk, *params),
+                )
+            )
+        return out
 
 
 def _day(value: str) -> dt.date:
@@ -134,16 +213,15 @@ def _cost(node: q.Query) -> int:
 
 def _text_pred(ctx: _Context, node: q.TextContains) -> Pred:
     value = q.fold(node.value)
-    column = "body" if node.body_only else None
     cached: list[set[int] | None] = []
 
     def pred(row: Row) -> bool:
         if not cached:
-            cached.append(ctx.candidates(column, value))
-        cands = cached[0]
+            cached.append(ctx.matches(node.body_only, value))
+        found = cached[0]
         cid = row[_CID]
-        if cands is not None and cid not in cands:
-            return False
+        if found is not None:
+            return cid in found
         headers, body = ctx.text(cid)
         if value in body:
             return True
@@ -264,7 +342,7 @@ def run_search(
     conn: sqlite3.Connection, mailbox_id: int, query: q.Query, *, use_index: bool = True
 ) -> list[tuple[int, int]]:
     """(uid, modseq) of the matching messages, ascending by UID."""
-    ctx = _Context(conn, use_index and _index_usable(conn))
+    ctx = _Context(conn, use_index and _index_usable(conn), mailbox_id)
     pred = _compile(ctx, query)
     where = "m.mailbox_id = ?"
     params: list[int | str] = [mailbox_id]
