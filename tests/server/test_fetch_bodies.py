@@ -51,6 +51,14 @@ def _read(fake: _Fake, wanted: list[tuple[Uid, int]], asked: list[Uid]) -> list[
     return asyncio.run(run())
 
 
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batching rules with fixed limits: 64 messages, 1 MiB (the tuning may change)."""
+    monkeypatch.setattr(fetchbodies, "_BATCH_COUNT", 64)
+    monkeypatch.setattr(fetchbodies, "_BATCH_BYTES", 1 << 20)
+
+
+@pytest.mark.usefixtures("pinned")
 def test_batches_are_bounded_by_count_and_bytes() -> None:
     wanted = [(Uid(i), 1000) for i in range(1, 201)]
     cut = list(batches(wanted))
@@ -61,6 +69,7 @@ def test_batches_are_bounded_by_count_and_bytes() -> None:
     assert list(batches([])) == []
 
 
+@pytest.mark.usefixtures("pinned")
 def test_contents_in_batches_with_messages_expunged_meanwhile() -> None:
     fake = _Fake(gone=frozenset({5, 70}))
     wanted = [(Uid(i), 100) for i in range(1, 151)]

@@ -22,9 +22,11 @@ from buzon.storage.api import Mailbox, NotFound, Uid
 
 __all__ = ["Contents"]
 
-_BATCH_BYTES = 1 << 20
-_BATCH_COUNT = 64
-_AHEAD = 2
+# About 8 MiB in memory per FETCH at most. Against 1 MiB, 64 and 2 ahead: 1,000 corpus
+# bodies in 83-127 ms instead of 106-146 ms (/tmp/bodyprof.py-style, same machine).
+_BATCH_BYTES = 2 << 20
+_BATCH_COUNT = 128
+_AHEAD = 3
 
 
 def batches(wanted: Sequence[tuple[Uid, int]]) -> Iterator[list[Uid]]:
