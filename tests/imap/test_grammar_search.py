@@ -8,6 +8,7 @@ import pytest
 from tests.imap.test_reader_helpers import assert_reads
 
 from buzon.imap import commands as c
+from buzon.imap import searchkeys as k
 from buzon.imap.commands_values import STAR, SequenceSet
 from buzon.imap.reader import Event
 from buzon.imap.searchkeys import (
@@ -153,3 +154,10 @@ CASES: list[tuple[bytes, Event]] = [
 @pytest.mark.parametrize(("data", "expected"), CASES, ids=[repr(d[:40]) for d, _ in CASES])
 def test_search_command(data: bytes, expected: Event) -> None:
     assert_reads(data, [expected])
+
+
+def test_leaves_walks_not_or_and_in_order() -> None:
+    a, b, c, d = (k.SizeKey(larger=True, size=n) for n in range(4))
+    tree = k.And((a, k.Or(k.Not(b), k.And((c,))), k.Not(k.Not(d))))
+    assert list(k.leaves(tree)) == [a, b, c, d]
+    assert list(k.leaves(a)) == [a]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from buzon.imap.commands_values import SequenceSet
@@ -38,6 +39,7 @@ __all__ = [
     "TextScope",
     "ThreadIdKey",
     "UidKey",
+    "leaves",
 ]
 
 
@@ -196,3 +198,19 @@ SearchKey = (
     | Or
     | And
 )
+
+
+def leaves(key: SearchKey) -> Iterator[SearchKey]:
+    """The keys under NOT, OR and AND, in order: what a question about a whole search
+    program (does it use MODSEQ? sequence numbers? "$"?) looks at."""
+    stack: list[SearchKey] = [key]
+    while stack:
+        match stack.pop():
+            case Not(key=inner):
+                stack.append(inner)
+            case Or(left=left, right=right):
+                stack.extend((right, left))
+            case And(keys=keys):
+                stack.extend(reversed(keys))
+            case leaf:
+                yield leaf

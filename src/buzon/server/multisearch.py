@@ -52,16 +52,10 @@ _SELECTED = "SELECTED"
 
 
 def _uses_saved(key: k.SearchKey) -> bool:
-    match key:
-        case k.SequenceKey(sequence_set=seqset) | k.UidKey(sequence_set=seqset):
-            return seqset.saved
-        case k.Not(key=inner):
-            return _uses_saved(inner)
-        case k.Or(left=left, right=right):
-            return _uses_saved(left) or _uses_saved(right)
-        case k.And(keys=keys):
-            return any(_uses_saved(x) for x in keys)
-    return False
+    return any(
+        isinstance(leaf, k.SequenceKey | k.UidKey) and leaf.sequence_set.saved
+        for leaf in k.leaves(key)
+    )
 
 
 def lenient_msns(key: k.SearchKey, view: SelectedMailbox) -> k.SearchKey:

@@ -128,16 +128,7 @@ def to_query(key: k.SearchKey, view: SelectedMailbox, now: dt.datetime) -> q.Que
 
 
 def uses_modseq(key: k.SearchKey) -> bool:
-    match key:
-        case k.ModSeqKey():
-            return True
-        case k.Not(key=inner):
-            return uses_modseq(inner)
-        case k.Or(left=left, right=right):
-            return uses_modseq(left) or uses_modseq(right)
-        case k.And(keys=keys):
-            return any(uses_modseq(x) for x in keys)
-    return False
+    return any(isinstance(leaf, k.ModSeqKey) for leaf in k.leaves(key))
 
 
 async def matches(

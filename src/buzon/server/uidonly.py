@@ -49,16 +49,9 @@ def enabled(conn: Connection) -> bool:
 
 def has_msn(key: k.SearchKey) -> bool:
     """Whether a search program names messages by sequence number ("$" is a UID set)."""
-    match key:
-        case k.SequenceKey(sequence_set=seqset):
-            return not seqset.saved
-        case k.Not(key=inner):
-            return has_msn(inner)
-        case k.Or(left=left, right=right):
-            return has_msn(left) or has_msn(right)
-        case k.And(keys=keys):
-            return any(has_msn(x) for x in keys)
-    return False
+    return any(
+        isinstance(leaf, k.SequenceKey) and not leaf.sequence_set.saved for leaf in k.leaves(key)
+    )
 
 
 def uses_msn(command: object) -> bool:
