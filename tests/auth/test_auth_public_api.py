@@ -22,6 +22,7 @@ EXPECTED = {
     "Authenticator",
     "SecretLookup",
     # sasl
+    "SaslAborted",
     "SaslMechanism",
     "SaslStep",
     "Challenge",
@@ -35,6 +36,7 @@ EXPECTED = {
     # scram
     "ScramSha256Mechanism",
     "new_mechanism",
+    "run_exchange",
     "tls_server_end_point",
     # throttle
     "FailureThrottle",

@@ -1,13 +1,15 @@
 """Authentication: stored credentials, verification with a cache, SASL mechanisms, throttling.
 
 `passwords` derives and parses stored credentials, `cache.Authenticator` verifies passwords
-against them off the event loop, `sasl` holds the sans-I/O mechanisms and `throttle` the
-failed-login policy. Nothing here does network I/O.
+against them off the event loop, `sasl` holds the sans-I/O mechanisms, `exchange` drives one
+of them for any protocol and `throttle` holds the failed-login policy. Nothing here does
+network I/O.
 """
 
 from __future__ import annotations
 
 from buzon.auth.cache import Authenticator, SecretLookup
+from buzon.auth.exchange import SaslAborted, run_exchange
 from buzon.auth.passwords import (
     DEFAULT_ARGON2_PARAMS,
     DEFAULT_SCRAM_ITERATIONS,
@@ -53,6 +55,7 @@ __all__ = [
     "InvalidSecretError",
     "MechanismName",
     "NeedCredentials",
+    "SaslAborted",
     "SaslMechanism",
     "SaslStep",
     "ScramKeys",
@@ -63,6 +66,7 @@ __all__ = [
     "mechanism",
     "needs_rehash",
     "new_mechanism",
+    "run_exchange",
     "saslprep",
     "scram_sha256_keys",
     "tls_server_end_point",

@@ -21,20 +21,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from buzon.auth import (
     MAX_FAILURES_PER_CONNECTION,
-    Authenticated,
-    Challenge,
     Failure,
     MechanismName,
-    NeedCredentials,
+    SaslAborted,
     ScramSha256Mechanism,
     Verify,
     new_mechanism,
+    run_exchange,
 )
 from buzon.pop3.maildrop import Maildrop, dot_stuff, top_of
 from buzon.pop3.protocol import (
@@ -63,7 +61,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("buzon.pop3")
 
-_MAX_SASL_STEPS = 10
 # Mechanisms that send the password: offered only where plaintext is allowed.
 MECHANISMS: tuple[MechanismName, ...] = (MechanismName.PLAIN, MechanismName.LOGIN)
 _SEEN = "\\Seen"
@@ -201,34 +198,23 @@ async def handle_auth(conn: Pop3Connection, cmd: Auth) -> None:
     if not isinstance(mech, ScramSha256Mechanism):
         _require_privacy(conn)
     how = f"AUTH {mech.name}"
-    step = mech.start(cmd.initial)
-    for _ in range(_MAX_SASL_STEPS):
-        match step:
-            case Challenge(data=data):
-                # RFC 5034 §4: "+" SP base64 challenge.
-                await conn.send(b"+ " + base64.b64encode(data) + b"\r\n")
-                line = await conn.read_line()
-                if line == b"*":
-                    # RFC 5034 §4: the client cancels with "*"; the server answers -ERR.
-                    raise Err("Authentication cancelled")
-                try:
-                    decoded = base64.b64decode(line, validate=True)
-                except (binascii.Error, ValueError):
-                    raise Err("Invalid base64 in the SASL response") from None
-                step = mech.step(decoded)
-            case NeedCredentials(authcid=user):
-                assert isinstance(mech, ScramSha256Mechanism)
-                creds = await conn.ctx.authenticator.credentials(user)
-                step = mech.provide(None if creds is None else creds.scram_sha256)
-            case Verify(authcid=user, password=password):
-                await _log_in(conn, user, password, how)
-                return
-            case Authenticated(authcid=user):
-                await _accept(conn, user, how)
-                return
-            case Failure(reason=reason):
-                await _fail(conn, reason, how)
-    raise Err("Too many SASL round trips")
+
+    async def ask(data: bytes) -> bytes:
+        # RFC 5034 §4: "+" SP base64 challenge.
+        await conn.send(b"+ " + base64.b64encode(data) + b"\r\n")
+        return await conn.read_line()
+
+    try:
+        outcome = await run_exchange(mech, cmd.initial, ask, conn.ctx.authenticator)
+    except SaslAborted as exc:
+        # RFC 5034 §4: a cancelled ("*") or malformed exchange is answered -ERR.
+        raise Err(str(exc)) from None
+    if isinstance(outcome, Failure):
+        await _fail(conn, outcome.reason, how)
+    if isinstance(outcome, Verify):
+        await _log_in(conn, outcome.authcid, outcome.password, how)
+        return
+    await _accept(conn, outcome.authcid, how)
 
 
 async def _log_in(conn: Pop3Connection, user: str, password: str, how: str) -> None:
@@ -237,7 +223,7 @@ async def _log_in(conn: Pop3Connection, user: str, password: str, how: str) -> N
     await _accept(conn, user, how)
 
 
-async def _fail(conn: Pop3Connection, reason: str, how: str) -> None:
+async def _fail(conn: Pop3Connection, reason: str, how: str) -> NoReturn:
     """Delay, count, log and refuse; after too many failures close the connection."""
     conn.auth_failures += 1
     throttle = conn.ctx.throttle

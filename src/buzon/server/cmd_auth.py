@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from buzon.auth import (
     MAX_FAILURES_PER_CONNECTION,
-    Authenticated,
-    Challenge,
     Failure,
-    NeedCredentials,
+    SaslAborted,
     ScramSha256Mechanism,
     Verify,
     new_mechanism,
+    run_exchange,
 )
 from buzon.imap import commands as c
 from buzon.imap.responses import CapabilityCode, Code, ContinuationData
@@ -30,9 +27,6 @@ if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
 log = logging.getLogger("buzon.imap")
-
-# SASL exchanges are short; a client that needs more round trips is misbehaving.
-_MAX_SASL_STEPS = 10
 
 
 async def handle_starttls(conn: Connection, cmd: c.StartTLS) -> Ok:
@@ -73,31 +67,22 @@ async def handle_authenticate(conn: Connection, cmd: c.Authenticate) -> Ok:
     if not isinstance(mech, ScramSha256Mechanism):
         # SCRAM never sends the password; PLAIN and LOGIN do (RFC 9051 §6.2.3).
         _require_privacy(conn)
-    step = mech.start(cmd.initial_response)
-    for _ in range(_MAX_SASL_STEPS):
-        match step:
-            case Challenge(data=data):
-                await conn.send(ContinuationData(data))
-                line = await conn.read_line()
-                if line == b"*":
-                    # RFC 9051 §6.2.2: the client cancels with "*"; the server answers BAD.
-                    raise Bad("Authentication cancelled")
-                try:
-                    decoded = base64.b64decode(line, validate=True)
-                except (binascii.Error, ValueError):
-                    raise Bad("Invalid base64 in the SASL response") from None
-                step = mech.step(decoded)
-            case NeedCredentials(authcid=user):
-                assert isinstance(mech, ScramSha256Mechanism)
-                creds = await conn.ctx.authenticator.credentials(user)
-                step = mech.provide(None if creds is None else creds.scram_sha256)
-            case Verify(authcid=user, password=password):
-                return await _log_in(conn, user, password, f"AUTHENTICATE {mech.name}")
-            case Authenticated(authcid=user):
-                return await _accept(conn, user, f"AUTHENTICATE {mech.name}")
-            case Failure(reason=reason):
-                await _fail(conn, reason, f"AUTHENTICATE {mech.name}")
-    raise Bad("Too many SASL round trips")
+    how = f"AUTHENTICATE {mech.name}"
+
+    async def ask(data: bytes) -> bytes:
+        await conn.send(ContinuationData(data))
+        return await conn.read_line()
+
+    try:
+        outcome = await run_exchange(mech, cmd.initial_response, ask, conn.ctx.authenticator)
+    except SaslAborted as exc:
+        # RFC 9051 §6.2.2: a cancelled or malformed exchange is answered BAD.
+        raise Bad(str(exc)) from None
+    if isinstance(outcome, Failure):
+        await _fail(conn, outcome.reason, how)
+    if isinstance(outcome, Verify):
+        return await _log_in(conn, outcome.authcid, outcome.password, how)
+    return await _accept(conn, outcome.authcid, how)
 
 
 async def _log_in(conn: Connection, user: str, password: str, how: str) -> Ok:
@@ -106,7 +91,7 @@ async def _log_in(conn: Connection, user: str, password: str, how: str) -> Ok:
     return await _accept(conn, user, how)
 
 
-async def _fail(conn: Connection, reason: str, how: str) -> None:
+async def _fail(conn: Connection, reason: str, how: str) -> NoReturn:
     """Delay, count, log and refuse; after too many failures say BYE."""
     session = conn.session
     session.auth_failures += 1
