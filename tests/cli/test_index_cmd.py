@@ -10,6 +10,7 @@ import pytest
 
 from buzon.cli.main import main
 from buzon.storage.api import AppendRequest
+from buzon.storage.sqlite import ftsdb
 from buzon.storage.sqlite.store import DB_NAME, SqliteStore
 
 
@@ -27,15 +28,21 @@ async def _fill(data_dir: Path) -> None:
 
 def test_index_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     asyncio.run(_fill(tmp_path))
-    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    conn = sqlite3.connect(tmp_path / ftsdb.FTS_NAME, isolation_level=None)
     conn.execute("DROP TABLE msg_fts")
     conn.close()
     assert main(["index", "rebuild", "alice", "--data-dir", str(tmp_path)]) == 0
-    assert "indexed 3/3 messages" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "indexed 3/3 messages" in err
+    assert "full-text index: 3/3 messages" in err
     conn = sqlite3.connect(tmp_path / DB_NAME)
     try:
         assert conn.execute("SELECT value FROM meta WHERE key = 'fts_ok'").fetchone() == (1,)
-        rows = conn.execute("SELECT rowid FROM msg_fts WHERE msg_fts MATCH '\"body 2\"'").fetchall()
+        assert conn.execute("SELECT count(*) FROM fts_pending").fetchone() == (0,)
+        conn.execute("ATTACH DATABASE ? AS fts", (str(tmp_path / ftsdb.FTS_NAME),))
+        rows = conn.execute(
+            "SELECT rowid FROM fts.msg_fts WHERE msg_fts MATCH '\"body 2\"'"
+        ).fetchall()
         assert len(rows) == 1
     finally:
         conn.close()

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 from buzon.storage import AppendRequest
-from buzon.storage.sqlite import SqliteStore, index
+from buzon.storage.sqlite import SqliteStore, ftsdb, index
 from buzon.storage.sqlite.analyse import Analyser, analyse
 from buzon.storage.sqlite.blobs import BlobStore
 
@@ -67,10 +67,10 @@ def test_an_import_leaves_indexing_to_the_server_which_does_it(tmp_path: Path) -
         server: SqliteStore | None = None
         try:
             await importer.create_user("alice", "x")
-            await asyncio.sleep(index.Indexer.DELAY * 2)  # the pass every open starts with
+            await asyncio.sleep(ftsdb.Indexer.DELAY * 2)  # the pass every open starts with
             inbox = await (await importer.open_account("alice")).open_mailbox("INBOX")
             await inbox.import_messages([AppendRequest(m) for m in MESSAGES[:2]])
-            await asyncio.sleep(index.Indexer.DELAY * 2)
+            await asyncio.sleep(ftsdb.Indexer.DELAY * 2)
             assert len(await _pending(importer)) == 2  # the importer leaves them
             server = await SqliteStore.open(tmp_path, synchronous_full=False, watch=True)
             assert await settled(server) == set()  # indexed at the server's start
@@ -78,7 +78,7 @@ def test_an_import_leaves_indexing_to_the_server_which_does_it(tmp_path: Path) -
             # The server's watcher sees the import's commit and kicks its indexer.
             assert await settled(server) == set()
             indexed = await server._b.executor.read(
-                lambda conn: conn.execute("SELECT count(*) FROM msg_fts").fetchone()[0]
+                lambda conn: conn.execute("SELECT count(*) FROM fts.docs").fetchone()[0]
             )
             assert indexed == len(MESSAGES)
         finally:

@@ -1,31 +1,40 @@
-"""The FTS indexer goes on after a full batch only (index.Indexer)."""
+"""The FTS indexer goes on after a full batch only (ftsdb.Indexer)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import Callable
+from pathlib import Path
 
-from buzon.storage.sqlite import index
+from buzon.storage.sqlite import ftsdb
+from buzon.storage.sqlite.executor import DbExecutor
 
 
-def test_indexer_stops_after_a_partial_batch_and_drains_a_backlog() -> None:
+class _Scripted(ftsdb.Indexer):
+    """An indexer whose batches have the sizes of a script (no database work)."""
+
+    def __init__(self, sizes: list[int], executor: DbExecutor, data_dir: Path) -> None:
+        super().__init__(executor, data_dir)
+        self.sizes = sizes
+        self.calls: list[int] = []
+
+    async def step(self) -> int:
+        self.calls.append(self.sizes[len(self.calls)] if len(self.calls) < len(self.sizes) else 0)
+        return self.calls[-1]
+
+
+def test_indexer_stops_after_a_partial_batch_and_drains_a_backlog(tmp_path: Path) -> None:
     async def run() -> list[int]:
-        pending = [index.Indexer.BATCH, index.Indexer.BATCH, 3, 2]  # what each write indexes
-        calls: list[int] = []
-
-        async def write(fn: Callable[[sqlite3.Connection], int]) -> int:
-            calls.append(pending[len(calls)] if len(calls) < len(pending) else 0)
-            return calls[-1]
-
-        indexer = index.Indexer(write)
+        executor = DbExecutor(tmp_path / "unused.db", synchronous_full=False)
+        full = ftsdb.Indexer.BATCH
+        indexer = _Scripted([full, full, 3, 2], executor, tmp_path)
         indexer.DELAY = 0.0
         indexer.kick()
         for _ in range(20):
             await asyncio.sleep(0)
         await indexer.stop()
-        return calls
+        executor.close()
+        return indexer.calls
 
     # Two full batches (a backlog), then the partial one that took the rest: no more
     # transactions until the next kick, instead of chasing the few texts delivered since.
-    assert asyncio.run(run()) == [index.Indexer.BATCH, index.Indexer.BATCH, 3]
+    assert asyncio.run(run()) == [ftsdb.Indexer.BATCH, ftsdb.Indexer.BATCH, 3]

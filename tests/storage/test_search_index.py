@@ -17,7 +17,7 @@ from buzon.mime import parse
 from buzon.storage import query as q
 from buzon.storage.api import AppendRequest, FlagOp, Uid
 from buzon.storage.fields import ALT, compute, header_values
-from buzon.storage.sqlite import index
+from buzon.storage.sqlite import ftsdb, index
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.search import run_search
 from buzon.storage.sqlite.store import DB_NAME, SqliteStore
@@ -103,12 +103,16 @@ def test_index_equals_scan_equals_brute_force(
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         asyncio.run(_fill(data_dir, raws))
-        conn = sqlite3.connect(data_dir / DB_NAME)
+        conn = _searching(data_dir)
         try:
             # The first `indexed_count` texts go into the FTS index, the rest stay pending:
             # the index's answer is then used as the result for TEXT and BODY.
-            index.index_pending(conn, indexed_count)
-            conn.commit()
+            if indexed_count:
+                batch = ftsdb.take(conn, indexed_count)
+                fts = ftsdb.connect_fts(data_dir)
+                ftsdb.apply(fts, batch)
+                fts.close()
+                ftsdb.finish(conn, batch)
             (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
             for kind, value in qs:
                 node = _node(kind, value)
@@ -123,12 +127,19 @@ def test_index_equals_scan_equals_brute_force(
             conn.close()
 
 
+def _searching(data_dir: Path) -> sqlite3.Connection:
+    """A connection to buzon.db with fts.db attached, as the store's readers have."""
+    conn = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
+    conn.execute("ATTACH DATABASE ? AS fts", (str(data_dir / ftsdb.FTS_NAME),))
+    return conn
+
+
 def test_corrupt_index_falls_back_to_scan(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     raw = _message("Grüße", "the quick brown fox", "base64")
     asyncio.run(_fill(tmp_path, [raw]))
-    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn = _searching(tmp_path)
     try:
-        conn.execute("DROP TABLE msg_fts")
+        conn.execute("DROP TABLE fts.msg_fts")
         (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
         node = q.TextContains("QUICK brown", body_only=True)
         assert run_search(conn, mailbox_id, node) == [(1, 2)]
@@ -137,41 +148,49 @@ def test_corrupt_index_falls_back_to_scan(tmp_path: Path, caplog: pytest.LogCapt
         conn.close()
 
 
-def test_rebuild_restores_the_index(tmp_path: Path) -> None:
+def test_reset_and_drain_restore_the_index(tmp_path: Path) -> None:
     raw = _message("Grüße", "the quick brown fox", "quoted-printable")
     asyncio.run(_fill(tmp_path, [raw]))
-    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    conn = _searching(tmp_path)
     try:
-        conn.execute("DROP TABLE msg_fts")
+        conn.execute("DROP TABLE fts.msg_fts")
         seen: list[tuple[int, int]] = []
         conn.execute("BEGIN IMMEDIATE")
-        done = index.rebuild(
+        done = index.recompute(
             conn, BlobStore(tmp_path / "blobs"), "alice", lambda a, b: seen.append((a, b))
         )
         conn.execute("COMMIT")
         assert done == 1
         assert seen == [(1, 1)]
+        ftsdb.reset(conn, tmp_path)
         assert index.fts_ok(conn)
-        hits = conn.execute("SELECT rowid FROM msg_fts WHERE msg_fts MATCH '\"quick\"'").fetchall()
+        assert index.pending(conn) == {1}  # queued: searched exactly until indexed
+        assert ftsdb.drain(conn, tmp_path) == 1
+        hits = conn.execute(
+            "SELECT rowid FROM fts.msg_fts WHERE msg_fts MATCH '\"quick\"'"
+        ).fetchall()
         assert len(hits) == 1
+        assert not index.pending(conn)
     finally:
         conn.close()
 
 
-def test_missing_index_is_recreated_and_scanned_until_rebuild(tmp_path: Path) -> None:
+def test_a_lost_index_file_is_recreated_and_refilled(tmp_path: Path) -> None:
     raw = _message("Hi", "the quick brown fox", "8bit")
     asyncio.run(_fill(tmp_path, [raw]))
-    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
-    conn.execute("DROP TABLE msg_fts")
-    conn.close()
-    # Reopening recreates the index empty; delivery and expunge keep working.
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / (ftsdb.FTS_NAME + suffix)).unlink(missing_ok=True)
+    # Reopening creates an empty index and queues every text; delivery and expunge work.
     asyncio.run(_deliver_and_expunge(tmp_path))
-    conn = sqlite3.connect(tmp_path / DB_NAME)
+    conn = _searching(tmp_path)
     try:
-        assert not index.fts_ok(conn)
+        assert index.fts_ok(conn)
         (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
-        hits = run_search(conn, mailbox_id, q.TextContains("quick", body_only=True))
-        assert [u for u, _ in hits] == [1, 3]
+        node = q.TextContains("quick", body_only=True)
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3]
+        ftsdb.drain(conn, tmp_path)
+        assert not index.pending(conn)
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3]
     finally:
         conn.close()
 
@@ -217,13 +236,45 @@ def test_indexer_feeds_the_index_after_delivery(tmp_path: Path) -> None:
             await store.close()
 
     asyncio.run(body())
-    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    conn = _searching(tmp_path)
     try:
-        conn.execute("INSERT INTO msg_fts (msg_fts) VALUES ('integrity-check')")
+        conn.execute("INSERT INTO fts.msg_fts (msg_fts) VALUES ('integrity-check')")
         (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
         node = q.TextContains("quick fox", body_only=True)
         indexed = [u for u, _ in run_search(conn, mailbox_id, node, use_index=True)]
         scanned = [u for u, _ in run_search(conn, mailbox_id, node, use_index=False)]
         assert indexed == scanned == [3]
+    finally:
+        conn.close()
+
+
+def test_a_store_from_before_the_index_file_moves_its_index(tmp_path: Path) -> None:
+    """Schema 10 kept msg_fts in buzon.db: opening drops it and fills fts.db from the text."""
+    raws = [_message("Hi", "the quick brown fox", "8bit"), _message("Yo", "lazy dog", "base64")]
+    asyncio.run(_fill(tmp_path, raws))
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / (ftsdb.FTS_NAME + suffix)).unlink(missing_ok=True)
+    conn = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    try:  # what migrations 4, 5 and 10 left: the index and its delete trigger in buzon.db
+        conn.execute(
+            "CREATE VIRTUAL TABLE msg_fts USING fts5(headers, body, content='msg_text',"
+            " content_rowid='content_id', tokenize='trigram case_sensitive 1')"
+        )
+        conn.execute("INSERT INTO msg_fts (msg_fts) VALUES ('rebuild')")
+        conn.execute("DELETE FROM fts_pending")
+        conn.execute("UPDATE schema_version SET version = 10")
+        conn.execute("DROP TABLE fts_forget")
+    finally:
+        conn.close()
+    asyncio.run(_deliver_and_expunge(tmp_path))  # opens (migrates), appends 3 and 4, expunges 2
+    conn = _searching(tmp_path)
+    try:
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'msg_fts'").fetchone()
+        (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
+        node = q.TextContains("quick", body_only=True)
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3, 4]
+        ftsdb.drain(conn, tmp_path)
+        assert not index.pending(conn)
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3, 4]
     finally:
         conn.close()

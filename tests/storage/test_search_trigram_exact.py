@@ -20,7 +20,7 @@ import pytest
 
 from buzon.storage import query as q
 from buzon.storage.api import AppendRequest
-from buzon.storage.sqlite import index, search
+from buzon.storage.sqlite import ftsdb, index, search
 from buzon.storage.sqlite.search import run_search
 from buzon.storage.sqlite.store import DB_NAME, SqliteStore
 
@@ -64,9 +64,9 @@ async def _fill(data_dir: Path) -> None:
 def conn(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
     data_dir = tmp_path_factory.mktemp("trigram")
     asyncio.run(_fill(data_dir))
-    db = sqlite3.connect(data_dir / DB_NAME)
-    index.index_pending(db, 100)
-    db.commit()
+    db = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
+    db.execute("ATTACH DATABASE ? AS fts", (str(data_dir / ftsdb.FTS_NAME),))
+    ftsdb.drain(db, data_dir)
     assert not index.pending(db)
     return db
 

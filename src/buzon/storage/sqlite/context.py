@@ -10,7 +10,7 @@ from buzon.storage.sqlite.analyse import Analyser
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.executor import DbExecutor
 from buzon.storage.sqlite.flagindex import FlagIndex
-from buzon.storage.sqlite.index import Indexer
+from buzon.storage.sqlite.ftsdb import Indexer
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,21 +10,14 @@ SQLite's file lock against other processes; busy_timeout makes them wait instead
 failing), each inside its own SAVEPOINT: a job that fails is rolled back alone and the
 others commit together, sharing one fsync. A job's caller learns its outcome only after
 COMMIT. Readers each own a connection (thread-local) and run inside `BEGIN ... COMMIT`,
-so a job sees one consistent WAL snapshot.
+so a job sees one consistent WAL snapshot (of each database, taken when the job first
+reads it: a store may `attach` further database files to the readers' connections).
 
 A job is a plain function `fn(conn) -> T`. Errors are translated here, once:
 `sqlite3.OperationalError` ("database is locked", "disk I/O error", "database or disk is
 full") and `OSError` become `Temporary`; other sqlite errors become `StorageError`;
 `StorageError`s raised by the job pass through. The transaction is rolled back on any
 error, so a request is all-or-nothing.
-
-Recovery. A store may pass `recover(conn, exc) -> bool`: when a job or the COMMIT of a
-group fails, the writer asks it (in a fresh transaction of its own) whether it can make the
-failure go away; `index.disable_if_corrupt` does so for a corrupt full-text index (it marks
-the index unusable and takes its triggers out of the write path). The jobs that failed,
-or the whole group when nothing was committed, are then run once more. A corrupt FTS5
-index may fail only at COMMIT (when it merges segments), and SQLite has then rolled the
-whole transaction back, so retrying inside the failed transaction cannot work.
 """
 
 from __future__ import annotations
@@ -33,7 +26,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -95,7 +88,6 @@ class _WriteJob(Generic[T]):
         self.future: Future[T] = Future()
 
 
-Recover = Callable[[sqlite3.Connection, BaseException], bool]
 # (job, value, the exception it raised) per job of a group, and the group's own failure.
 _Outcomes = list[tuple[_WriteJob[Any], object, BaseException | None]]
 
@@ -103,11 +95,8 @@ _Outcomes = list[tuple[_WriteJob[Any], object, BaseException | None]]
 class _Writer:
     """The writer thread: a queue of jobs, committed in groups."""
 
-    def __init__(
-        self, open_conn: Callable[[], sqlite3.Connection], recover: Recover | None = None
-    ) -> None:
+    def __init__(self, open_conn: Callable[[], sqlite3.Connection]) -> None:
         self._open = open_conn
-        self._recover = recover
         self._queue: queue.SimpleQueue[_WriteJob[Any] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="buzon-db-writer", daemon=True)
         self._thread.start()
@@ -200,35 +189,13 @@ class _Writer:
             return [], exc
         return outcomes, None
 
-    def _recovered(self, conn: sqlite3.Connection, exc: BaseException) -> bool:
-        """Whether `recover` mended what made `exc` (in a transaction of its own)."""
-        if self._recover is None or not isinstance(exc, sqlite3.DatabaseError):
-            return False
-        recover = self._recover
-        try:
-            return run_in_transaction(conn, "BEGIN IMMEDIATE", lambda c: recover(c, exc))
-        except Exception:
-            return False
-
     def _run_group(self, conn: sqlite3.Connection, jobs: list[_WriteJob[Any]]) -> None:
         outcomes, failure = self._attempt(conn, jobs)
-        if failure is not None and self._recovered(conn, failure):
-            outcomes, failure = self._attempt(conn, jobs)  # once: nothing was committed
         if failure is not None:
             error = translate(failure)
             for job in jobs:
                 job.future.set_exception(error)
             return
-        failed = [(job, exc) for job, _, exc in outcomes if isinstance(exc, sqlite3.DatabaseError)]
-        if failed and any(self._recovered(conn, exc) for _, exc in failed):
-            # The others are committed; only the jobs that failed in the database run again.
-            retried, again = self._attempt(conn, [job for job, _ in failed])
-            if again is None:
-                redone = {id(job): (value, exc) for job, value, exc in retried}
-                outcomes = [
-                    (job, *redone[id(job)]) if id(job) in redone else (job, value, exc)
-                    for job, value, exc in outcomes
-                ]
         for job, value, exc in outcomes:
             if exc is None:
                 job.future.set_result(value)
@@ -245,11 +212,12 @@ class DbExecutor:
         *,
         synchronous_full: bool,
         readers: int = 3,
-        recover: Recover | None = None,
+        attach: Mapping[str, Path] | None = None,
     ) -> None:
         self._path = db_path
         self._sync_full = synchronous_full
-        self._writer = _Writer(lambda: connect(db_path, synchronous_full=synchronous_full), recover)
+        self._attach = dict(attach or {})
+        self._writer = _Writer(lambda: connect(db_path, synchronous_full=synchronous_full))
         self._reader_pool = ThreadPoolExecutor(readers, thread_name_prefix="buzon-db-reader")
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
@@ -260,6 +228,8 @@ class DbExecutor:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self._path, synchronous_full=self._sync_full)
+            for name, path in self._attach.items():  # readers also read these databases
+                conn.execute("ATTACH DATABASE ? AS ?", (str(path), name))
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)

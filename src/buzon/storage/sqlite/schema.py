@@ -264,6 +264,26 @@ MIGRATIONS: list[str] = [
         + CASE WHEN substr(sent, 20, 1) = '.' THEN CAST(substr(sent, 21, 6) AS INTEGER) ELSE 0 END
         WHERE sent IS NOT NULL;
     """,
+    # 10 -> 11: the full-text index moves to a database file of its own, fed by a thread
+    # of its own (`ftsdb.py`); this file keeps the queues. A removed text is queued with
+    # its words, which the contentless index needs to take it out. The old `msg_fts` is
+    # dropped at open (`ftsdb.drop_legacy`, which copes with a corrupt one) and every text
+    # queued again for the new file (`ftsdb.ensure`).
+    """
+    CREATE TABLE fts_forget (
+        id INTEGER PRIMARY KEY,
+        content_id INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL
+    );
+
+    DROP TRIGGER IF EXISTS msg_text_delete;
+    CREATE TRIGGER msg_text_delete AFTER DELETE ON msg_text BEGIN
+        DELETE FROM fts_pending WHERE content_id = old.content_id;
+        INSERT INTO fts_forget (content_id, headers, body)
+            VALUES (old.content_id, old.headers, old.body);
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

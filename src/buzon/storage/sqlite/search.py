@@ -16,12 +16,13 @@ the index's answer is the result itself and no text is read (`_Context.matches`)
 the string holds a character the tokenizer does not keep apart: it reads U+FFFE, U+FFFF
 and invalid UTF-8 as U+FFFD, so a string containing U+FFFD has its FTS candidates checked
 exactly, in SQL (`instr` on the stored folded text). The tokenizer stops at NUL; the
-stored text has none (`index.store`). The mailbox's texts the indexer has not reached
-(`fts_pending`) are checked the same way. HEADER keys (`HeaderContains`) take the index's answer as
-candidates and check the one field in Python. The result is the same as a scan (a
-hypothesis property asserts it, with the index filled and pending). Shorter strings, a
-disabled index (`meta.fts_ok`) or an index that fails with a database error fall back to
-the scan; the failure is logged once per search.
+stored text has none (`index.store`). The index lives in `fts.db`, attached to the
+reader's connection (`ftsdb.py`); the mailbox's texts the indexer has not reached
+(`fts_pending`, read first) are checked the same way. HEADER keys (`HeaderContains`) take
+the index's answer as candidates and check the one field in Python. The result is the
+same as a scan (a hypothesis property asserts it, with the index filled and pending).
+Shorter strings, a disabled index (`meta.fts_ok`) or an index that fails with a database
+error fall back to the scan; the failure is logged once per search.
 
 `sort_rows` returns what SORT and THREAD need per message (RFC 5256), one query.
 """
@@ -40,6 +41,7 @@ from buzon.storage import query as q
 from buzon.storage.fields import ALT, header_values
 from buzon.storage.sqlite import flags as fl
 from buzon.storage.sqlite import index, txn
+from buzon.storage.sqlite.ftsdb import FTS_SCHEMA
 
 __all__ = ["run_search", "sort_rows"]
 
@@ -110,14 +112,17 @@ class _Context:
         phrase = '"' + value.replace('"', '""') + '"'
         match = phrase if column is None else f"{{{column}}} : {phrase}"
         try:
+            # Texts the indexer has not reached yet, read BEFORE the index (ftsdb.py: a
+            # text leaves the queue only after the index holds it). The index may still
+            # hold an older text of a pending id: for those only the exact check counts.
+            waiting = index.pending(self.conn)
             found = {
                 int(r[0])
                 for r in self.conn.execute(
-                    "SELECT rowid FROM msg_fts WHERE msg_fts MATCH ?", (match,)
+                    f"SELECT rowid FROM {FTS_SCHEMA}.msg_fts WHERE msg_fts MATCH ?", (match,)
                 )
             }
-            # Texts the indexer has not reached yet (index.Indexer).
-            return found, index.pending(self.conn)
+            return found - waiting, waiting
         except sqlite3.DatabaseError as exc:
             if not self.index_failed:
                 log.warning("full-text index unusable, scanning instead: %s", exc)

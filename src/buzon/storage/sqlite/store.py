@@ -1,9 +1,10 @@
 """`SqliteStore`: opens the data directory, migrates the schema, manages users.
 
-Layout of a data directory: `buzon.db` (SQLite, WAL mode) and `blobs/` (message files
-named by content hash, see `blobs.py`). Several processes may open the same directory at
-once (the CLI adds users while the server runs): every write takes SQLite's write lock
-with BEGIN IMMEDIATE and waits up to the busy timeout; a timeout surfaces as `Temporary`.
+Layout of a data directory: `buzon.db` (SQLite, WAL mode), `fts.db` (the full-text
+index, `ftsdb.py`) and `blobs/` (message files named by content hash, see `blobs.py`).
+Several processes may open the same directory at once (the CLI adds users while the
+server runs): every write takes SQLite's write lock with BEGIN IMMEDIATE and waits up to
+the busy timeout; a timeout surfaces as `Temporary`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from buzon.storage.api import (
 )
 from buzon.storage.bus import LocalBus
 from buzon.storage.names import normalize_mailbox_name, validate_user_name
-from buzon.storage.sqlite import index, objectid, quota, schema, txn
+from buzon.storage.sqlite import ftsdb, index, objectid, quota, schema, txn
 from buzon.storage.sqlite.account import SqliteAccount, create_in
 from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.context import Backend
@@ -43,7 +44,9 @@ def _open_sync(data_dir: Path, synchronous_full: bool) -> BlobStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             txn.sweep_trash(conn, blobs)  # files whose removal a crash interrupted
+            ftsdb.drop_legacy(conn)  # the index of schema versions before 11
             index.backfill(conn, blobs)  # search fields of contents stored before them
+            ftsdb.ensure(conn, data_dir)  # a new or lost index file: every text queued
             objectid.backfill_threads(conn)  # threads of messages stored before them
             conn.execute("COMMIT")
         except BaseException:
@@ -94,9 +97,9 @@ class SqliteStore:
         executor = DbExecutor(
             data_dir / DB_NAME,
             synchronous_full=synchronous_full,
-            recover=index.disable_if_corrupt,  # a corrupt FTS index never blocks writes
+            attach={ftsdb.FTS_SCHEMA: data_dir / ftsdb.FTS_NAME},  # searches read the index
         )
-        indexer = index.Indexer(executor.write)
+        indexer = ftsdb.Indexer(executor, data_dir)
         store = cls(Backend(executor, blobs, LocalBus(), inline_limit, indexer), default_mailboxes)
         indexer.kick()  # texts left pending by an earlier run
         if watch:
