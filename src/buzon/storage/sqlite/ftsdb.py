@@ -41,7 +41,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -319,6 +321,16 @@ def is_corruption(exc: BaseException) -> bool:
 # --- the indexer -------------------------------------------------------------------------------
 
 
+BACKGROUND_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Let the calling thread yield the CPU to deliveries and commands (Linux: a thread's
+    niceness is its own). Indexing is background work: on a busy machine it waits."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+
+
 class Indexer:
     """Feeds `fts.db` after deliveries, in batches, on a thread of its own.
 
@@ -384,6 +396,7 @@ class Indexer:
     def _apply(self, batch: Batch) -> None:
         if self._fts is None:
             self._fts = connect_fts(self._dir)
+            _lower_priority()
         apply(self._fts, batch)
 
     def _close(self) -> None:
