@@ -21,8 +21,8 @@ from buzon.cli.main import main
 from buzon.cli.progress import Progress
 from buzon.storage import INBOX, FlagOp, MetaItem, Uid
 from buzon.storage.api import AppendRequest
-from buzon.storage.sqlite import SqliteStore
-from buzon.storage.sqlite.mailbox import SqliteMailbox
+from buzon.storage.sqlite import SqliteStore, appending
+from buzon.storage.sqlite.context import Backend
 
 CHEAP = "[auth]\nargon2_time_cost = 1\nargon2_memory_kib = 1024\nargon2_parallelism = 1\n"
 
@@ -260,17 +260,17 @@ def big_mbox(path: Path, count: int) -> None:
 
 def interrupt_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
     """Make the store fail the import batch number `calls` (counting from 1) mid-way."""
-    original = SqliteMailbox._prepare
+    original = appending.prepare
     seen = 0
 
-    def failing(self: SqliteMailbox, messages: Sequence[AppendRequest]) -> list[object]:
+    def failing(backend: Backend, messages: Sequence[AppendRequest]) -> list[appending.Prepared]:
         nonlocal seen
         seen += 1
         if seen == calls:
             raise OSError("disk on fire")
-        return original(self, messages)  # type: ignore[return-value]
+        return original(backend, messages)
 
-    monkeypatch.setattr(SqliteMailbox, "_prepare", failing)
+    monkeypatch.setattr(appending, "prepare", failing)
 
 
 def test_interrupted_mbox_import_resumes_without_duplicates(

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from buzon.storage.api import OverQuota, StorageError, Temporary
+from buzon.storage.api import CopyResult, OverQuota, StorageError, Temporary
+from buzon.storage.sqlite.appending import Prepared
 from buzon.storage.sqlite.mailbox import SqliteMailbox
 from tests.lmtp.harness import LmtpThread, UnixLineClient
 from tests.server.harness import PASSWORD, LineClient
@@ -93,16 +94,16 @@ def _pattern(expected: str) -> re.Pattern[bytes]:
 
 def run(t: LmtpTranscript, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     if t.failures:
-        original = SqliteMailbox.append
+        original = SqliteMailbox.append_prepared  # every append's transaction
         failures = t.failures
 
-        async def failing_append(self: SqliteMailbox, messages: list[object]) -> object:
+        async def failing_append(self: SqliteMailbox, prepared: list[Prepared]) -> CopyResult:
             kind = failures.get(self._account)
             if kind is not None:
                 raise _FAILURES[kind](f"injected {kind} failure")
-            return await original(self, messages)  # type: ignore[arg-type]
+            return await original(self, prepared)
 
-        monkeypatch.setattr(SqliteMailbox, "append", failing_append)
+        monkeypatch.setattr(SqliteMailbox, "append_prepared", failing_append)
     with LmtpThread(tmp_path / "data", t.users) as server:
         store = server.store
         assert store is not None

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
-import hashlib
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -47,13 +45,11 @@ from buzon.storage.api import (
     ThreadRow,
     Uid,
 )
-from buzon.storage.fields import MessageFields
 from buzon.storage.names import normalize_mailbox_name
 from buzon.storage.query import Query
 from buzon.storage.sqlite import (
+    appending,
     envelopes,
-    index,
-    objectid,
     ordering,
     previews,
     quota,
@@ -63,21 +59,6 @@ from buzon.storage.sqlite import (
 )
 from buzon.storage.sqlite import flags as fl
 from buzon.storage.sqlite.context import Backend
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """An AppendRequest parsed and hashed off the loop, its file written if large."""
-
-    digest: bytes
-    data: bytes
-    inline: bool
-    structure: bytes
-    sysflags: int
-    keywords: list[str]
-    internal_date: str
-    fields: MessageFields  # search and sort fields (storage/fields.py)
-    preview: str  # RFC 8970 (mime/preview.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,124 +375,29 @@ class SqliteMailbox:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _prepare(self, messages: Sequence[AppendRequest]) -> list[_Prepared]:
-        """Parse, hash and (for large messages) write the files: before the transaction."""
-        out: list[_Prepared] = []
-        contents = [bytes(req.content) for req in messages]
-        analyses = self._b.analyser.run(contents)  # parse, fields, preview: analyse.py
-        for req, data, found in zip(messages, contents, analyses, strict=True):
-            digest = hashlib.sha256(data).digest()
-            inline = len(data) <= self._b.inline_limit
-            bits, keywords = fl.split_flags(req.flags)
-            date = req.internal_date if req.internal_date is not None else txn.now_utc()
-            out.append(
-                _Prepared(
-                    digest=digest,
-                    data=data,
-                    inline=inline,
-                    structure=found.structure,
-                    sysflags=bits,
-                    keywords=keywords,
-                    internal_date=txn.encode_date(date),
-                    fields=found.fields,
-                    preview=found.preview,
-                )
-            )
-        # The files of the whole batch, their fsyncs in parallel (blobs.py).
-        self._b.blobs.write_many([(p.digest, p.data) for p in out if not p.inline])
-        return out
-
-    def _append_job(
-        self,
-        prepared: list[_Prepared],
-        conn: sqlite3.Connection,
-        *,
-        wanted: Sequence[int] | None = None,
-        uidnext: int = 0,
-        checkpoint: Checkpoint | None = None,
-    ) -> _Written:
-        mb = txn.mailbox_by_id(conn, self._id)
-        # RFC 9208 §4.3.1: refused before anything changes, in the transaction that appends.
-        quota.check(conn, self._user, len(prepared), sum(len(p.data) for p in prepared))
-        if checkpoint is not None:
-            conn.execute(
-                "INSERT OR REPLACE INTO import_positions (user_id, source, position)"
-                " VALUES (?, ?, ?)",
-                (self._user, checkpoint.source, checkpoint.position),
-            )
-        save = txn.encode_date(txn.now_utc())
-        new: list[txn.NewMessage] = []
-        threads = objectid.ThreadResolver(conn, mb.user_id)
-        threads.preload(
-            [k for p in prepared for k in (p.fields.message_id or "", *p.fields.references) if k]
-        )
-        for p in prepared:
-            row = conn.execute(
-                "SELECT id, emailid FROM contents WHERE sha256 = ?", (p.digest,)
-            ).fetchone()
-            if row is not None:
-                content_id = int(row[0])
-                emailid = str(row[1])
-                conn.execute(
-                    "UPDATE contents SET refcount = refcount + 1 WHERE id = ?", (content_id,)
-                )
-            else:
-                if not p.inline:
-                    # Under the write lock: a sweep may have removed a file we found present.
-                    self._b.blobs.ensure(p.digest, p.data)
-                emailid = objectid.new_id("M")
-                cur = conn.execute(
-                    "INSERT INTO contents (sha256, size, inline, structure, refcount, emailid,"
-                    " preview) VALUES (?, ?, ?, ?, 1, ?, ?)",
-                    (
-                        p.digest,
-                        len(p.data),
-                        p.data if p.inline else None,
-                        p.structure,
-                        emailid,
-                        p.preview,
-                    ),
-                )
-                assert cur.lastrowid is not None
-                content_id = cur.lastrowid
-                index.store(conn, content_id, p.fields)
-            own = objectid.own_key(p.fields.message_id, emailid)
-            # Only a known content without Message-ID can have a key the preload missed.
-            thread = threads.assign(
-                own, p.fields.references, look_up_own=row is not None and not p.fields.message_id
-            )
-            new.append(
-                txn.NewMessage(
-                    content_id, len(p.data), p.sysflags, p.keywords, p.internal_date, save, thread
-                )
-            )
-        threads.flush()
-        uids, modseq = txn.insert_messages(conn, mb, new, wanted=wanted)
-        if uidnext:
-            # Raising UIDNEXT alone changes no message, so it takes no modseq of its own.
-            conn.execute(
-                "UPDATE mailboxes SET uidnext = max(uidnext, ?) WHERE id = ?", (uidnext, mb.id)
-            )
-        notices = ((mb.id, modseq),) if uids else ()
-        return _Written(CopyResult(mb.uidvalidity, (), tuple(uids)), notices)
-
     async def append(self, messages: Sequence[AppendRequest]) -> CopyResult:
         """RFC 3502: the whole batch in one transaction; files are durable before commit."""
         self._writable()
         if not messages:
             mb_status = await self.status()
             return CopyResult(mb_status.uidvalidity, (), ())
-        prepared = await self._b.executor.io(partial(self._prepare, messages))
+        prepared = await self._b.executor.io(partial(appending.prepare, self._b, messages))
+        return await self.append_prepared(prepared)
+
+    async def append_prepared(self, prepared: list[appending.Prepared]) -> CopyResult:
+        """The transaction of `append`, for messages `appending.prepare` has done."""
+        self._writable()
+        job = partial(
+            appending.append_rows,
+            backend=self._b,
+            mailbox_id=self._id,
+            user_id=self._user,
+            prepared=prepared,
+        )
         try:
-            written = await self._b.executor.write(partial(self._append_job, prepared))
+            written = await self._b.executor.write(job)
         except StorageError:
-            files = [p.digest for p in prepared if not p.inline]
-            if files:
-                with contextlib.suppress(StorageError):  # an orphan file costs only space
-                    await self._b.executor.write(
-                        partial(txn.sweep_candidates, blobs=self._b.blobs, digests=files),
-                        exclusive=True,
-                    )
+            await appending.forget_files(self._b, prepared)
             raise
         self._publish(written.notices)
         self._b.indexer.kick()
@@ -557,12 +443,19 @@ class SqliteMailbox:
         uidnext: Uid | None,
         checkpoint: Checkpoint | None,
     ) -> CopyResult:
-        prepared = await self._b.executor.io(partial(self._prepare, messages)) if messages else []
+        prepared = (
+            await self._b.executor.io(partial(appending.prepare, self._b, messages))
+            if messages
+            else []
+        )
         if previous is not None and not await previous:
             raise Temporary("an earlier import batch failed")
         job = partial(
-            self._append_job,
-            prepared,
+            appending.append_rows,
+            backend=self._b,
+            mailbox_id=self._id,
+            user_id=self._user,
+            prepared=prepared,
             wanted=None if uids is None else [int(u) for u in uids],
             uidnext=0 if uidnext is None else int(uidnext),
             checkpoint=checkpoint,
@@ -570,13 +463,7 @@ class SqliteMailbox:
         try:
             written = await self._b.executor.write(job)
         except StorageError:
-            files = [p.digest for p in prepared if not p.inline]
-            if files:
-                with contextlib.suppress(StorageError):
-                    await self._b.executor.write(
-                        partial(txn.sweep_candidates, blobs=self._b.blobs, digests=files),
-                        exclusive=True,
-                    )
+            await appending.forget_files(self._b, prepared)
             raise
         self._publish(written.notices)
         # A bulk import leaves its texts in fts_pending (search stays exact): the FTS

@@ -1,7 +1,7 @@
 """REPLACE's one transaction (RFC 8508 §3.4), for `SqliteMailbox.replace`.
 
 The old message leaves first, its bytes still referenced, so the quota check of the
-append (in `_append_job`) sees only the net change ("the quota implications of APPEND are
+append (`appending.append_rows`) sees only the net change ("the quota implications of APPEND are
 evaluated within the context of the pending EXPUNGE"); its reference is dropped after the
 append, so identical new bytes share the old content row instead of losing it. Any
 failure rolls the whole transaction back: both mailboxes stay as they were.
@@ -9,14 +9,13 @@ failure rolls the whole transaction back: both mailboxes stay as they were.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING
 
 from buzon.storage.api import AppendRequest, CopyResult, NotFound, StorageError, Uid
-from buzon.storage.sqlite import txn
+from buzon.storage.sqlite import appending, txn
 
 if TYPE_CHECKING:
     from buzon.storage.sqlite.mailbox import SqliteMailbox
@@ -32,7 +31,7 @@ async def replace(
     source._writable()
     dest._writable()
     backend = source._b
-    prepared = await backend.executor.io(partial(dest._prepare, [message]))
+    prepared = await backend.executor.io(partial(appending.prepare, backend, [message]))
 
     def job(conn: sqlite3.Connection) -> _Outcome:
         src = txn.mailbox_by_id(conn, source._id)
@@ -42,7 +41,7 @@ async def replace(
         if row is None:
             raise NotFound(f"message {uid} is gone")
         gone, modseq, _ = txn.remove_messages(conn, src, [uid], release=False)
-        added = dest._append_job(prepared, conn)
+        added = appending.append_rows(conn, backend, dest._id, dest._user, prepared)
         trashed = txn.release_contents(conn, Counter({int(row[0]): 1}))
         result = CopyResult(added.result.uidvalidity, tuple(gone), added.result.dest_uids)
         return result, ((src.id, modseq), *added.notices), trashed
@@ -50,13 +49,7 @@ async def replace(
     try:
         result, notices, trashed = await backend.executor.write(job)
     except StorageError:
-        files = [p.digest for p in prepared if not p.inline]
-        if files:
-            with contextlib.suppress(StorageError):  # an orphan file costs only space
-                await backend.executor.write(
-                    partial(txn.sweep_candidates, blobs=backend.blobs, digests=files),
-                    exclusive=True,
-                )
+        await appending.forget_files(backend, prepared)
         raise
     source._publish(notices)
     backend.indexer.kick()
