@@ -15,9 +15,11 @@ import pytest
 from buzon.storage import (
     INBOX,
     AppendRequest,
+    CopyResult,
     DefaultMailbox,
     FlagOp,
     MetaItem,
+    NoSelect,
     NotFound,
     StorageError,
     Store,
@@ -123,6 +125,34 @@ def test_failed_append_leaves_nothing(tmp_path: Path) -> None:
         with db(data) as conn:
             assert conn.execute("SELECT count(*) FROM contents").fetchone() == (0,)
             assert conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+        await store.close()
+
+    asyncio.run(body())
+
+
+def test_append_by_name(tmp_path: Path) -> None:
+    """Account.append: the mailbox looked up while the messages are parsed; a missing one
+    is NotFound (and the file written for its large message is swept), a placeholder is
+    NoSelect, and the appended messages are those of Mailbox.append."""
+    data = tmp_path / "d"
+
+    async def body() -> None:
+        store = await open_store(data)
+        await store.create_user("alice", "s")
+        account = await store.open_account("alice")
+        with pytest.raises(NotFound):
+            await account.append("Nowhere", [AppendRequest(SMALL), AppendRequest(LARGE)])
+        assert blob_files(data) == []
+        await account.create_mailbox("Parent/Child")
+        await account.delete_mailbox("Parent")  # has a child: stays as a placeholder
+        with pytest.raises(NoSelect):
+            await account.append("Parent", [AppendRequest(SMALL)])
+        result = await account.append("Sent", [AppendRequest(LARGE, frozenset({"\\Seen"}))])
+        assert list(result.dest_uids) == [1]
+        sent = await account.open_mailbox("Sent")
+        assert await sent.read_message(Uid(1)) == LARGE
+        assert len(blob_files(data)) == 1
+        assert await account.append("Sent", []) == CopyResult(result.uidvalidity, (), ())
         await store.close()
 
     asyncio.run(body())

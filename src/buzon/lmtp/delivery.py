@@ -144,17 +144,15 @@ class Deliverer:
             return Outcome.NO_SUCH_USER
         try:
             account = await self.store.open_account(target.user)
-            mailbox = None
+            name = INBOX
             if target.folder:
-                name = await _existing_folder(account, target.folder)
-                if name is not None:
-                    try:
-                        mailbox = await account.open_mailbox(name)
-                    except NotFound:
-                        mailbox = None  # deleted meanwhile: INBOX then
-            if mailbox is None:
-                mailbox = await account.open_mailbox(INBOX)
-            await mailbox.append([AppendRequest(message)])
+                name = await _existing_folder(account, target.folder) or INBOX
+            try:
+                await account.append(name, [AppendRequest(message)])
+            except NotFound:
+                if name == INBOX:
+                    raise
+                await account.append(INBOX, [AppendRequest(message)])  # deleted meanwhile
         except NotFound:
             return Outcome.NO_SUCH_USER  # the account went away since RCPT
         except OverQuota:

@@ -45,9 +45,8 @@ async def handle_append(conn: Connection, cmd: c.Append) -> Ok:
             )
         )
     try:
-        mailbox = await account.open_mailbox(cmd.mailbox)
+        result = await account.append(cmd.mailbox, requests)
     except NotFound:
         # RFC 9051 §6.3.12: the client may create the mailbox and try again.
         raise No(f"Mailbox {cmd.mailbox} does not exist", Code(ResponseCode.TRYCREATE)) from None
-    result = await mailbox.append(requests)
     return Ok(code=AppendUid(result.uidvalidity, result.dest_uids))

@@ -569,6 +569,13 @@ class Account(Protocol):
 
     async def open_mailbox(self, name: str, *, read_only: bool = False) -> Mailbox: ...
 
+    async def append(self, name: str, messages: Sequence[AppendRequest]) -> CopyResult:
+        """`open_mailbox(name).append(messages)`, with the lookup overlapping the parse.
+
+        NotFound (NoSelect for a placeholder) when `name` cannot take messages.
+        """
+        ...
+
     async def mailbox_status(self, name: str) -> MailboxStatus: ...
 
     async def import_position(self, source: str) -> str | None:

@@ -9,12 +9,16 @@ mailbox see NotFound and its UIDVALIDITY is never reused.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
+from functools import partial
 
 from buzon.storage.api import (
     INBOX,
     AlreadyExists,
+    AppendRequest,
+    CopyResult,
     HasChildren,
     InvalidName,
     MailboxChanged,
@@ -31,7 +35,7 @@ from buzon.storage.api import (
     SubscriptionChanged,
 )
 from buzon.storage.names import child_range, is_descendant, normalize_mailbox_name, parents
-from buzon.storage.sqlite import metadata, objectid, quota, txn, urlauth
+from buzon.storage.sqlite import appending, metadata, objectid, quota, txn, urlauth
 from buzon.storage.sqlite.context import Backend
 from buzon.storage.sqlite.mailbox import SqliteMailbox
 
@@ -280,6 +284,29 @@ class SqliteAccount:
         canon = normalize_mailbox_name(name)
         row = await self._b.executor.read(lambda conn: self._selectable(conn, canon))
         return SqliteMailbox(self._b, self._name, self._user, row, read_only=read_only)
+
+    async def append(self, name: str, messages: Sequence[AppendRequest]) -> CopyResult:
+        """The lookup (a reader) runs while the messages are parsed (`appending.prepare`)."""
+        if not messages:
+            return await (await self.open_mailbox(name)).append(messages)
+        canon = normalize_mailbox_name(name)
+        lookup = asyncio.ensure_future(
+            self._b.executor.read(lambda conn: self._selectable(conn, canon))
+        )
+        try:
+            prepared = await self._b.executor.io(partial(appending.prepare, self._b, messages))
+        except BaseException:
+            lookup.cancel()
+            # Its outcome no longer matters; retrieved so that asyncio does not log it.
+            lookup.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
+        try:
+            row = await lookup
+        except BaseException:
+            await appending.forget_files(self._b, prepared)
+            raise
+        mailbox = SqliteMailbox(self._b, self._name, self._user, row, read_only=False)
+        return await mailbox.append_prepared(prepared)
 
     async def import_position(self, source: str) -> str | None:
         def job(conn: sqlite3.Connection) -> str | None:
