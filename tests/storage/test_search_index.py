@@ -278,3 +278,36 @@ def test_a_store_from_before_the_index_file_moves_its_index(tmp_path: Path) -> N
         assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3, 4]
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("damage", ["garbage file", "table dropped"])
+def test_a_damaged_index_file_never_keeps_the_store_from_opening(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = _message("Hi", "the quick brown fox", "8bit")
+    asyncio.run(_fill(tmp_path, [raw]))
+    fts_path = tmp_path / ftsdb.FTS_NAME
+    if damage == "garbage file":
+        for suffix in ("-wal", "-shm"):
+            (tmp_path / (ftsdb.FTS_NAME + suffix)).unlink(missing_ok=True)
+        fts_path.write_bytes(b"this is no SQLite database " * 200)
+    else:
+        conn = sqlite3.connect(fts_path, isolation_level=None)
+        conn.execute("DROP TABLE msg_fts")
+        conn.close()
+    asyncio.run(_deliver_and_expunge(tmp_path))  # opens the store: appends 2, expunges one
+    if damage == "garbage file":
+        assert "unreadable" in caplog.text
+        assert (tmp_path / (ftsdb.FTS_NAME + ".unreadable")).exists()
+    conn = _searching(tmp_path)
+    try:
+        assert index.fts_ok(conn)
+        assert 1 in index.pending(conn)  # every text queued again for the new index
+        (mailbox_id,) = conn.execute("SELECT id FROM mailboxes WHERE name = 'INBOX'").fetchone()
+        node = q.TextContains("quick", body_only=True)
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3]
+        ftsdb.drain(conn, tmp_path)
+        conn.execute("INSERT INTO fts.msg_fts (msg_fts) VALUES ('integrity-check')")
+        assert [u for u, _ in run_search(conn, mailbox_id, node)] == [1, 3]
+    finally:
+        conn.close()

@@ -104,17 +104,40 @@ def _requeue_all(conn: sqlite3.Connection) -> None:
 
 
 def ensure(main: sqlite3.Connection, data_dir: Path) -> None:
-    """At open, in a write transaction of `main`: create `fts.db` when it is missing.
+    """At open, in a write transaction of `main`: a usable `fts.db`, whatever happened.
 
-    A new (or lost) index file starts empty, so every stored text is queued for it; the
-    server's indexer fills it while searches stay exact by checking pending texts.
+    A new, lost or incomplete index starts empty, so every stored text is queued for it;
+    the server's indexer fills it while searches stay exact by checking pending texts. A
+    file SQLite cannot read at all is set aside (`fts.db.unreadable`): the index is
+    derived data and must never keep the store from opening.
     """
+    try:
+        _ensure(main, data_dir)
+    except sqlite3.DatabaseError as exc:
+        log.error("%s unreadable (%s): set aside, the index is made again", FTS_NAME, exc)
+        for suffix in ("", "-wal", "-shm"):
+            path = data_dir / (FTS_NAME + suffix)
+            if path.exists():
+                path.replace(data_dir / (FTS_NAME + suffix + ".unreadable"))
+        _ensure(main, data_dir)
+
+
+def _ensure(main: sqlite3.Connection, data_dir: Path) -> None:
     fts = connect_fts(data_dir)
     try:
-        if fts.execute("SELECT 1 FROM sqlite_master WHERE name = 'docs'").fetchone():
+        names = {str(r[0]) for r in fts.execute("SELECT name FROM sqlite_master")}
+        if {"msg_fts", "docs"} <= names:
             return
-        for sql in _TABLES:
-            fts.execute(sql)
+        fts.execute("BEGIN IMMEDIATE")
+        try:
+            _drop(fts)
+            fts.execute("DROP TABLE IF EXISTS docs")
+            for sql in _TABLES:
+                fts.execute(sql)
+            fts.execute("COMMIT")
+        except BaseException:
+            fts.execute("ROLLBACK")
+            raise
         _requeue_all(main)
     finally:
         fts.close()
@@ -309,13 +332,16 @@ def _disable(conn: sqlite3.Connection) -> int:
 
 
 def is_corruption(exc: BaseException) -> bool:
-    """Whether `exc` is FTS5 reporting a corrupt index."""
+    """Whether `exc` says the index is corrupt or incomplete (`rebuild` mends it)."""
     if isinstance(exc, Inconsistent):
         return True
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     code = getattr(exc, "sqlite_errorcode", None)
-    return code == SQLITE_CORRUPT_VTAB or "fts5" in str(exc).lower() or "malformed" in str(exc)
+    text = str(exc).lower()
+    return code == SQLITE_CORRUPT_VTAB or any(
+        sign in text for sign in ("fts5", "malformed", "no such table", "not a database")
+    )
 
 
 # --- the indexer -------------------------------------------------------------------------------
