@@ -7,10 +7,17 @@ literals, specials), remembering whether white space preceded each token. A forg
 recursive-descent pass then reads mailboxes and groups. Every value is raw bytes as the
 header has it, minus RFC 5322 quoting (RFC 3501 §7.4.2: "after removing ...
 quoting"); encoded words are left alone. Nothing here raises: junk is skipped.
+
+Most address fields are a list of ``addr-spec`` or ``[phrase] <addr-spec>`` with nothing
+unusual in them: `_parse_simple` reads those with one regular expression per address and
+builds what the token reader would (a test holds the two equal); anything else goes to the
+token reader. Results are remembered per value, since a delivery parses From, To and Cc
+for the envelope and again for the search fields.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -20,6 +27,7 @@ MISSING_MAILBOX = b"MISSING_MAILBOX"
 MISSING_DOMAIN = b"MISSING_DOMAIN"
 GROUP_END = Address(None, None, None, None)
 _MAX_ADDRESSES = 10000
+_MEMO_BYTES = 4096  # field values up to this size are remembered (see `parse_addresses`)
 
 _TOKEN_RE = re.compile(
     rb"(?P<ws>[ \t\r\n]+)"
@@ -33,8 +41,23 @@ _TOKEN_RE = re.compile(
 )
 _QUOTED_PAIR = re.compile(rb"\\(.)", re.S)
 
+# The common shapes, read by one regular expression per address (see `_parse_simple`):
+# ``addr-spec`` or ``[phrase] <addr-spec>``, where the phrase is atoms separated by
+# spaces or one quoted-string without quoted-pairs, and the addr-spec is two dot-atoms.
+# No comments, no white space inside the addr-spec, no groups, no routes.
+_ATEXT = rb"[!#-'*+\-/-9=?A-Z^-~\x80-\xff]"  # atom text: no specials, controls or space
+_DOT_ATOM = _ATEXT + rb"+(?:\." + _ATEXT + rb"+)*"
+_WORDS = _ATEXT + rb"+(?:[ \t]+" + _ATEXT + rb"+)*"  # group 1
+_QUOTED_TEXT = rb'"([^"\\\r\n]*)"'  # group 2
+_ADDR_SPEC = rb"(" + _DOT_ATOM + rb")@(" + _DOT_ATOM + rb")"  # groups 3-4 or 5-6
+_SIMPLE = rb"(?:(?:(" + _WORDS + rb")|" + _QUOTED_TEXT + rb")?[ \t]*<" + _ADDR_SPEC
+_SIMPLE += rb">|" + _ADDR_SPEC + rb")"
+_SIMPLE_FIRST = re.compile(rb"[ \t]*" + _SIMPLE)
+_SIMPLE_NEXT = re.compile(rb"[ \t]*,[ \t]*" + _SIMPLE)
+_SPACE_TAB = b" \t"
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)  # not frozen: never changed, and a frozen __init__ costs 3x
 class _Tok:
     kind: str  # "atom", "quoted", "literal", "special", "comment"
     value: bytes  # unquoted content for quoted/comment
@@ -61,26 +84,31 @@ def _read_comment(s: bytes, i: int) -> tuple[bytes, int]:
 
 def tokenize(s: bytes) -> list[_Tok]:
     out: list[_Tok] = []
+    append = out.append
+    match = _TOKEN_RE.match
     i, n, space = 0, len(s), False
     while i < n:
-        m = _TOKEN_RE.match(s, i)
+        m = match(s, i)
         if m is None:  # pragma: no cover - group 7 matches any byte
             break
         kind = m.lastgroup
         if kind == "ws":
             space, i = True, m.end()
             continue
-        if kind == "comment":
+        if kind in ("atom", "other"):
+            append(_Tok("atom", m.group(), space))
+        elif kind in ("special", "literal"):
+            append(_Tok(kind, m.group(), space))
+        elif kind == "quoted":
+            quoted = m.group("quoted")
+            if b"\\" in quoted:
+                quoted = _QUOTED_PAIR.sub(rb"\1", quoted)
+            append(_Tok("quoted", quoted, space))
+        else:  # "comment"
             content, i = _read_comment(s, i)
-            out.append(_Tok("comment", content, space))
+            append(_Tok("comment", content, space))
             space = True
             continue
-        if kind == "quoted":
-            out.append(_Tok("quoted", _QUOTED_PAIR.sub(rb"\1", m.group("quoted")), space))
-        elif kind in ("literal", "special"):
-            out.append(_Tok(kind, m.group(0), space))
-        else:
-            out.append(_Tok("atom", m.group(0), space))
         space = False
         i = m.end()
     return out
@@ -138,9 +166,50 @@ def _make(name: bytes | None, adl: bytes | None, local: bytes, domain: bytes) ->
 
 
 def parse_addresses(value: bytes | None) -> tuple[Address, ...]:
-    """Parse an address-list field value (already unfolded)."""
+    """Parse an address-list field value (already unfolded).
+
+    A pure function of the bytes, so short values are remembered: a delivery parses the
+    same From, To and Cc for the envelope and again for the search fields.
+    """
     if not value:
         return ()
+    if len(value) <= _MEMO_BYTES and type(value) is bytes:
+        return _parse_memo(value)
+    return _parse(value)
+
+
+def _parse_simple(value: bytes) -> tuple[Address, ...] | None:
+    """`_parse` for a list of the common shapes only (else None): what the general reader
+    makes of them, without its token list (most of the cost of parsing an envelope)."""
+    out: list[Address] = []
+    end = 0
+    m = _SIMPLE_FIRST.match(value)
+    while m is not None:
+        end = m.end()
+        atoms, quoted, local, domain, bare_local, bare_domain = m.groups()
+        if local is None:
+            out.append(Address(None, None, bare_local, bare_domain))
+        else:
+            # As `_phrase`: words joined by one space; a quoted-string's text stripped.
+            name: bytes | None = None
+            if atoms is not None:
+                name = b" ".join(atoms.split())
+            elif quoted is not None:
+                name = quoted.strip() or None
+            out.append(Address(name, None, local, domain))
+        m = _SIMPLE_NEXT.match(value, end)
+    if not out or len(out) > _MAX_ADDRESSES or value[end:].strip(_SPACE_TAB):
+        return None
+    return tuple(out)
+
+
+def _parse(value: bytes) -> tuple[Address, ...]:
+    simple = _parse_simple(value)
+    return simple if simple is not None else _parse_tokens(value)
+
+
+def _parse_tokens(value: bytes) -> tuple[Address, ...]:
+    """The general reader: every shape, junk included."""
     toks = tokenize(value)
     out: list[Address] = []
     i, n, in_group = 0, len(toks), False
@@ -192,6 +261,9 @@ def parse_addresses(value: bytes | None) -> tuple[Address, ...]:
     if in_group and len(out) < _MAX_ADDRESSES:
         out.append(GROUP_END)  # lenient: group without its closing ";"
     return tuple(out)
+
+
+_parse_memo = functools.lru_cache(maxsize=64)(_parse)  # one delivery needs a few at most
 
 
 def _angle(toks: list[_Tok], i: int, phrase: list[_Tok]) -> tuple[Address | None, int]:

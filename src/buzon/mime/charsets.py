@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 
 # Names seen in mail that Python does not know, or knows as a narrower set than senders
 # actually use (decoding with the superset is always at least as good).
@@ -39,6 +40,12 @@ def codec_for(charset: str | None) -> str | None:
     """The Python codec name for a MIME charset label, or None when unknown/unusable."""
     if not charset:
         return None
+    if len(charset) <= 64:  # labels repeat from message to message: remember them
+        return _codec_memo(charset)
+    return _codec(charset)
+
+
+def _codec(charset: str) -> str | None:
     name = charset.strip().strip('"').lower()
     name = name.split("*", 1)[0]  # RFC 2231 §5: charset*language
     name = _ALIASES.get(name, name)
@@ -51,6 +58,9 @@ def codec_for(charset: str | None) -> str | None:
     if info.name in _REFUSED or not getattr(info, "_is_text_encoding", True):
         return None
     return info.name
+
+
+_codec_memo = functools.lru_cache(maxsize=256)(_codec)
 
 
 def decode_text(data: bytes, charset: str | None) -> str:

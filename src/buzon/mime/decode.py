@@ -7,6 +7,7 @@ All functions are lenient and never raise; large inputs are handled with bytes m
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 
 from buzon.mime.charsets import decode_text, guess_decode
@@ -16,8 +17,9 @@ _NOT_B64 = bytes(c for c in range(256) if c not in _B64_ALPHABET and c != ord("=
 _QP_TRAILING_WSP = re.compile(rb"[ \t]+(?=\r?\n|\Z)")
 _IDENTITY = frozenset({"7BIT", "8BIT", "BINARY"})
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
-_FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _WSP = b" \t\r\n"
+# Header values up to this many bytes are remembered (see `decode_header`).
+_MEMO_BYTES = 1024
 
 
 def decode_base64(data: bytes) -> bytes:
@@ -79,8 +81,20 @@ def decode_header(raw: bytes) -> str:
     joined before decoding (a multi-byte character split across words survives), and the
     white space between adjacent encoded words is dropped (RFC 2047 §6.2). Unknown
     charsets and raw 8-bit text are taken as UTF-8, else cp1252/latin-1.
+
+    A pure function of the bytes, so short values are remembered: one delivery decodes
+    the same value several times (the Subject for the envelope and for the search
+    fields, each display name for the header line and for the sort keys).
     """
-    value = _FOLD.sub(b"", raw).replace(b"\r", b"").replace(b"\n", b"").strip(_WSP)
+    if len(raw) <= _MEMO_BYTES and type(raw) is bytes:
+        return _decode_header_memo(raw)
+    return _decode_header(raw)
+
+
+def _decode_header(raw: bytes) -> str:
+    # Unfolding removes the CR LF before WSP (RFC 5322 §2.2.3); every other CR or LF goes
+    # too, so all of them are simply removed.
+    value = raw.replace(b"\r", b"").replace(b"\n", b"").strip(_WSP)
     if b"=?" not in value:
         return guess_decode(value)
     out: list[str] = []
@@ -111,6 +125,9 @@ def decode_header(raw: bytes) -> str:
     if pos < len(value):
         out.append(guess_decode(value[pos:]))
     return "".join(out)
+
+
+_decode_header_memo = functools.lru_cache(maxsize=512)(_decode_header)
 
 
 def normalize_crlf(raw: bytes) -> bytes:

@@ -23,6 +23,11 @@ _VALID_LINE_START = re.compile(_FIELD_START + rb"|[ \t]")
 _INVALID_LINE = re.compile(rb"\n(?!" + _FIELD_START + rb"|[ \t])")
 _CONTINUATION = re.compile(rb"[^\n]*(?:\n[ \t][^\n]*)*")
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
+# One field of a header block: not the empty line that ends the header, then a first line
+# (whose "name:" prefix, if valid, is group 1), its continuation lines and its line end.
+_FIELD = re.compile(
+    rb"(?!\r?\n)(?:([!-9;-~\x80-\xff]{1,256}+)[ \t]*+:)?[^\n]*+(?:\n[ \t][^\n]*+)*+\n?"
+)
 _WSP = b" \t\r\n"
 
 # Fields the parser looks up; one regex finds them all in one pass.
@@ -93,6 +98,9 @@ def _first_blank_line(raw: bytes, start: int, end: int) -> int:
 
 def unfold(value: bytes) -> bytes:
     """Unfold (RFC 5322 §2.2.3: remove CRLF before WSP) and strip surrounding WSP."""
+    stripped = value.strip(_WSP)
+    if b"\n" not in stripped:  # one line (but for its line end): nothing to unfold
+        return stripped
     return _FOLD.sub(b"", value).strip(_WSP)
 
 
@@ -118,25 +126,16 @@ def iter_fields(header: bytes) -> list[tuple[bytes | None, bytes]]:
 
     Each field keeps its continuation lines and line ends byte for byte; a line that is not
     a field (name None) is kept as its own item. The empty line that ends the header is
-    not returned.
+    not returned. One regular-expression pass: `_FIELD` matches field after field.
     """
     out: list[tuple[bytes | None, bytes]] = []
-    pos, n = 0, len(header)
-    while pos < n:
-        if header.startswith(b"\r\n", pos) or header.startswith(b"\n", pos):
-            break  # the empty line ending the header
-        m = _CONTINUATION.match(header, pos)
-        stop = m.end() if m is not None else n
-        if stop < n and header[stop : stop + 1] == b"\n":
-            stop += 1
-        if stop <= pos:  # pragma: no cover - _CONTINUATION always advances past a line
-            stop = n
-        field = header[pos:stop]
-        colon = field.find(b":")
-        name: bytes | None = None
-        if colon > 0 and _VALID_LINE_START.match(field) is not None and field[0:1] not in b" \t":
-            name = field[:colon].rstrip(b" \t").lower()
-        out.append((name, field))
+    pos = 0
+    for m in _FIELD.finditer(header):
+        stop = m.end()
+        if m.start() != pos or stop == pos:
+            break  # the empty line ending the header (or the end of the block)
+        name = m.group(1)
+        out.append((None if name is None else name.lower(), m.group(0)))
         pos = stop
     return out
 

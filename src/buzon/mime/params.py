@@ -11,6 +11,7 @@ string, missing values, stray semicolons) and never raises. RFC 2231 parameters 
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, unquote_to_bytes
 
@@ -24,6 +25,7 @@ _LANGUAGE_TAG = re.compile(rb"[^\s,()]+")
 _2231_NAME = re.compile(r"^(.*?)\*(?:(\d{1,3})(\*)?|)$")
 _WSP = b" \t\r\n"
 _MAX_PARAMS = 256
+_MEMO_BYTES = 4096  # field values up to this size are remembered (see `parse_content_type`)
 
 
 def _skip_cfws(s: bytes, i: int) -> int:
@@ -162,7 +164,17 @@ def parse_content_type(value: bytes | None, default: tuple[str, str]) -> tuple[s
     RFC 2045 §5.2: absent means ``default`` (text/plain, or message/rfc822 in a digest);
     a syntactically invalid type/subtype is taken as text/plain. text/* gets
     charset=us-ascii when it has no charset parameter.
+
+    A pure function of its arguments, so short values are remembered: a delivery parses
+    the top-level Content-Type for the structure and again for the search fields, and
+    part headers repeat from message to message.
     """
+    if value is not None and len(value) <= _MEMO_BYTES and type(value) is bytes:
+        return _content_type_memo(value, default)
+    return _content_type(value, default)
+
+
+def _content_type(value: bytes | None, default: tuple[str, str]) -> tuple[str, str, Params]:
     type_, subtype = default
     params: Params = ()
     if value is not None:
@@ -182,6 +194,9 @@ def parse_content_type(value: bytes | None, default: tuple[str, str]) -> tuple[s
     return type_, subtype, params
 
 
+_content_type_memo = functools.lru_cache(maxsize=128)(_content_type)
+
+
 def raw_boundary(value: bytes | None) -> bytes:
     """The multipart boundary exactly as the header has it (RFC 2046 §5.1.1), or b"".
 
@@ -196,14 +211,26 @@ def raw_boundary(value: bytes | None) -> bytes:
 
 
 def parse_disposition(value: bytes | None) -> tuple[str, Params] | None:
-    """Content-Disposition (RFC 2183 §2) → (lower-case type, params), None if absent."""
+    """Content-Disposition (RFC 2183 §2) → (lower-case type, params), None if absent.
+
+    Remembered like `parse_content_type`.
+    """
     if value is None:
         return None
+    if len(value) <= _MEMO_BYTES and type(value) is bytes:
+        return _disposition_memo(value)
+    return _disposition(value)
+
+
+def _disposition(value: bytes) -> tuple[str, Params] | None:
     i = _skip_cfws(value, 0)
     t, i = _token(value, i)
     if not t:
         return None
     return t.decode("ascii").lower(), _decode_2231(_raw_params(value, i))
+
+
+_disposition_memo = functools.lru_cache(maxsize=128)(_disposition)
 
 
 def parse_language(value: bytes | None) -> tuple[str, ...] | None:

@@ -177,7 +177,7 @@ def _first(addrs: tuple[Address, ...]) -> tuple[str, str]:
 
 
 def _field_line(name: str, raw: bytes) -> str:
-    value = unfold(raw.split(b":", 1)[1] if b":" in raw else b"")
+    value = unfold(raw.partition(b":")[2])
     alternatives = [decode_header(value)]
     if name in ADDRESS_FIELDS:
         for display, address in addresses_text(parse_addresses(value)):
@@ -191,7 +191,22 @@ def _field_line(name: str, raw: bytes) -> str:
         disposition = parse_disposition(value)
         if disposition is not None:
             alternatives.extend(f"{k}={v}" for k, v in disposition[1])
-    return name + ":" + ALT.join(fold(a) for a in alternatives)
+    return name + ":" + _fold_alternatives(alternatives)
+
+
+_SEP = "\x00"  # not white space, its own case fold, and no other character folds to it
+
+
+def _fold_alternatives(alternatives: list[str]) -> str:
+    """``ALT.join(fold(a) for a in alternatives)``, with one `fold` call for the line.
+
+    Folding is per character except for white space runs, and a run never crosses a
+    non-space separator, so folding the joined text folds each alternative alone.
+    """
+    joined = _SEP.join(alternatives)
+    if joined.count(_SEP) != len(alternatives) - 1:  # a value holds NUL itself
+        return ALT.join(fold(a) for a in alternatives)
+    return fold(joined).replace(_SEP, ALT)
 
 
 def _file_names(parsed: ParsedMessage) -> list[str]:
@@ -215,9 +230,12 @@ def compute(raw: bytes, parsed: ParsedMessage) -> MessageFields:
     """The search and sort fields of one message (run at delivery, off the event loop)."""
     header = raw[parsed.root.header_start : parsed.root.body_start]
     lines: list[str] = []
+    references_field: bytes | None = None
     for name, field in iter_fields(header):
         if name is None:
             continue
+        if name == b"references" and references_field is None:
+            references_field = field
         lines.append(_field_line(name.decode("latin-1"), field))
     text = body_text(raw, parsed)
     names = _file_names(parsed)
@@ -230,7 +248,9 @@ def compute(raw: bytes, parsed: ParsedMessage) -> MessageFields:
     to_mailbox, to_display = _first(env.to)
     cc_mailbox, _ = _first(env.cc)
     ids = message_ids(env.message_id)
-    references = message_ids(_raw_field(header, b"references"))
+    references = message_ids(
+        None if references_field is None else unfold(references_field.partition(b":")[2])
+    )
     if not references:
         references = message_ids(env.in_reply_to)[:1]
     return MessageFields(
@@ -248,13 +268,6 @@ def compute(raw: bytes, parsed: ParsedMessage) -> MessageFields:
         message_id=ids[0] if ids else None,
         references=tuple(references),
     )
-
-
-def _raw_field(header: bytes, wanted: bytes) -> bytes | None:
-    for name, field in iter_fields(header):
-        if name == wanted:
-            return unfold(field.split(b":", 1)[1])
-    return None
 
 
 def header_values(headers: str, field: str) -> list[str]:

@@ -47,6 +47,10 @@ def fold(text: str) -> str:
     Each run of white space becomes one space, as `re.sub(r"\\s+", " ", text)` would do;
     written with str.split, which is several times faster on whole message bodies.
     """
+    # Every white space character but " " is unprintable: a printable text without a
+    # double space has nothing to collapse (most header values and sort keys).
+    if text.isprintable() and "  " not in text:
+        return text.casefold()
     parts = text.split()
     if not parts:
         return " " if text else ""
