@@ -128,16 +128,7 @@ def _ensure(main: sqlite3.Connection, data_dir: Path) -> None:
         names = {str(r[0]) for r in fts.execute("SELECT name FROM sqlite_master")}
         if {"msg_fts", "docs"} <= names:
             return
-        fts.execute("BEGIN IMMEDIATE")
-        try:
-            _drop(fts)
-            fts.execute("DROP TABLE IF EXISTS docs")
-            for sql in _TABLES:
-                fts.execute(sql)
-            fts.execute("COMMIT")
-        except BaseException:
-            fts.execute("ROLLBACK")
-            raise
+        run_in_transaction(fts, "BEGIN IMMEDIATE", _recreate)
         _requeue_all(main)
     finally:
         fts.close()
@@ -176,35 +167,26 @@ def reset(main: sqlite3.Connection, data_dir: Path) -> None:
     Three commits, safe to interrupt anywhere: the index is marked unusable and every text
     queued; `fts.db` is emptied; the index is marked usable (the queue is then its truth).
     """
-    main.execute("BEGIN IMMEDIATE")
-    try:
-        _set_fts_ok(main, False)
-        _requeue_all(main)
-        main.execute("COMMIT")
-    except BaseException:
-        main.execute("ROLLBACK")
-        raise
+
+    def requeue(conn: sqlite3.Connection) -> None:
+        _set_fts_ok(conn, False)
+        _requeue_all(conn)
+
+    run_in_transaction(main, "BEGIN IMMEDIATE", requeue)
     fts = connect_fts(data_dir)
     try:
-        fts.execute("BEGIN IMMEDIATE")
-        try:
-            _drop(fts)
-            fts.execute("DROP TABLE IF EXISTS docs")
-            for sql in _TABLES:
-                fts.execute(sql)
-            fts.execute("COMMIT")
-        except BaseException:
-            fts.execute("ROLLBACK")
-            raise
+        run_in_transaction(fts, "BEGIN IMMEDIATE", _recreate)
     finally:
         fts.close()
-    main.execute("BEGIN IMMEDIATE")
-    try:
-        _set_fts_ok(main, True)
-        main.execute("COMMIT")
-    except BaseException:
-        main.execute("ROLLBACK")
-        raise
+    run_in_transaction(main, "BEGIN IMMEDIATE", partial(_set_fts_ok, ok=True))
+
+
+def _recreate(fts: sqlite3.Connection) -> None:
+    """An empty index (in a transaction of `fts.db`)."""
+    _drop(fts)
+    fts.execute("DROP TABLE IF EXISTS docs")
+    for sql in _TABLES:
+        fts.execute(sql)
 
 
 # --- one batch: take, apply, finish -----------------------------------------------------------
