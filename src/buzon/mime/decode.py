@@ -135,10 +135,8 @@ def normalize_crlf(raw: bytes) -> bytes:
 
     Returns ``raw`` itself (no copy) when it is already canonical.
     """
-    lf = raw.count(b"\n")
-    if b"\r" not in raw:
-        return raw.replace(b"\n", b"\r\n") if lf else raw
-    crlf = raw.count(b"\r\n")
-    if crlf == lf == raw.count(b"\r"):
+    if b"\r" not in raw:  # the common case (mbox, Maildir): one pass that copies
+        return raw.replace(b"\n", b"\r\n") if b"\n" in raw else raw
+    if raw.count(b"\r\n") == raw.count(b"\n") == raw.count(b"\r"):
         return raw
     return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
