@@ -8,9 +8,10 @@ matching `>*From ` is quoted with one more ">" on writing and unquoted on readin
 any content survives, a message that does not end in a newline included: the writer
 puts exactly one "\\n" after each message and the reader takes exactly one away.
 
-`read_mbox` is a generator over a binary file that reads fixed-size chunks and keeps
-only the current message (plus at most one chunk) in memory, so a 10 GB file costs no
-more than its largest message. Each `MboxMessage` carries the byte offset just past it:
+`read_mbox` is a generator over a binary file that reads it in chunks (of at least
+`CHUNK` bytes, and as long as the unfinished message for a long one) and keeps only the
+current message plus one chunk in memory, so a 10 GB file costs no more than a few
+times its largest message. Each `MboxMessage` carries the byte offset just past it:
 an import records that offset as its checkpoint and resumes there.
 
 Flags ride in the headers the way Dovecot and mutt write them: `Status: R` (\\Seen),
@@ -36,11 +37,11 @@ _UNQUOTE = re.compile(rb"^>(>*From )", re.MULTILINE)
 _QUOTE = re.compile(rb"^(>*From )", re.MULTILINE)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_ZONE = re.compile(r"^[+-]\d{4}$")
 
 SYSTEM_LETTERS = {"\\Answered": "A", "\\Flagged": "F", "\\Draft": "T", "\\Deleted": "D"}
 _LETTER_FLAGS = {v: k for k, v in SYSTEM_LETTERS.items()}
-FLAG_HEADERS = (b"status", b"x-status", b"x-keywords")
+FLAG_HEADERS = frozenset({b"status", b"x-status", b"x-keywords"})
+_SENDER_HEADERS = frozenset({b"return-path", b"from"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,9 @@ class MboxMessage:
 def parse_asctime(text: str) -> dt.datetime | None:
     """`Sat Nov 27 16:23:09 2026`, optionally with a numeric zone before or after the year."""
     tokens = text.split()
-    zone = next((t for t in tokens if _ZONE.match(t)), None)
-    tokens = [t for t in tokens if t != zone]
+    zone = next((t for t in tokens if len(t) == 5 and t[0] in "+-" and t[1:].isdecimal()), None)
+    if zone is not None:
+        tokens = [t for t in tokens if t != zone]
     if len(tokens) != 5 or tokens[1] not in _MONTHS:
         return None
     try:
@@ -83,13 +85,11 @@ def format_asctime(value: dt.datetime) -> str:
     )
 
 
-def _message(block: bytes, end: int) -> MboxMessage:
-    line, _, content = block.partition(b"\n")
-    if content.endswith(b"\n"):
-        content = content[:-1]  # the separator the writer added
-    if b">From " in content:
+def _message(line: bytes, content: bytes, quoted: bool, end: int) -> MboxMessage:
+    """A message from its From_ line (after "From ") and its content (separator removed)."""
+    if quoted and b">From " in content:
         content = _UNQUOTE.sub(rb"\1", content)
-    fields = line[5:].decode("utf-8", "replace").strip().split(None, 1)
+    fields = line.decode("utf-8", "replace").strip().split(None, 1)
     sender = fields[0] if fields else "MAILER-DAEMON"
     date = parse_asctime(fields[1]) if len(fields) > 1 else None
     return MboxMessage(content, sender, date, end)
@@ -99,54 +99,63 @@ def read_mbox(stream: BinaryIO, start: int = 0) -> Iterator[MboxMessage]:
     """Yield the messages of an mbox from byte offset `start` (a From_ line or the end).
 
     Text before the first From_ line is not a message and is skipped.
+
+    One search for "From " finds both kinds of line that matter: preceded by a line end
+    it starts a message; preceded by ">" it may be a quoted line (mboxrd), and only a
+    message that has one goes through the unquoting. Each message is one slice of the
+    buffer (the From_ line and the separator left out), so its bytes are copied once.
     """
     stream.seek(start)
-    buf = bytearray()
-    head = 0  # where the current message starts in buf
-    base = start  # file offset of buf[0]
-    scan = 0
-    eof = False
-    started = False
+    # buf[0] is file offset `base`; a virtual line end stands before `start`, so that a
+    # From_ line there counts, and buf[hit - 1] always exists.
+    buf = b"\n"
+    base = start - 1
+    head = -1  # where the current message's From_ line starts in buf; -1 before the first
+    scan = 1  # where the next search for "From " starts
+    quoted = False  # a ">From " since head: the message may need unquoting
     while True:
-        if not started:
-            if buf.startswith(b"From "):
-                started = True
-            else:
-                found = buf.find(b"\nFrom ")
-                if found >= 0:
-                    head = found + 1
-                    started = True
-                elif eof:
-                    return
-        if started:
-            idx = buf.find(b"\nFrom ", max(scan, head + 4))
-            if idx >= 0:
-                block = bytes(buf[head : idx + 1])
-                head = idx + 1
-                scan = head
-                yield _message(block, base + head)
-                continue
-            if eof:
-                if head < len(buf):
-                    yield _message(bytes(buf[head:]), base + len(buf))
-                return
-        chunk = stream.read(CHUNK)
-        if not chunk:
-            eof = True
+        hit = buf.find(b"From ", scan)
+        if hit >= 0:
+            scan = hit + 5
+            before = buf[hit - 1]
+            if before == 0x0A:  # "\n": a From_ line
+                if head >= 0:
+                    nl = buf.find(b"\n", head, hit)  # found: at hit - 1 at the latest
+                    # The content ends before the separator, the "\n" at hit - 1.
+                    yield _message(buf[head + 5 : nl], buf[nl + 1 : hit - 1], quoted, base + hit)
+                head = hit
+                quoted = False
+            elif before == 0x3E:  # ">"
+                quoted = True
             continue
-        # Keep only the unfinished message; rescan only the last few bytes of it.
-        if head:
-            del buf[:head]
-            base += head
-            scan = max(0, scan - head)
-            head = 0
-        scan = max(scan, len(buf) - 6)
-        buf += chunk
+        # Keep the unfinished message, or before the first one the last 5 bytes (a
+        # "From " cut by the chunk end, and the byte before it); rescan only the tail.
+        # A long message is read in ever larger pieces, so that keeping it costs time
+        # linear in its size, not quadratic.
+        cut = head if head >= 0 else max(0, len(buf) - 5)
+        chunk = stream.read(max(CHUNK, len(buf) - cut))
+        if not chunk:
+            if head >= 0:
+                yield _last(buf, head, quoted, base + len(buf))
+            return
+        scan = max(scan, len(buf) - 4) - cut
+        head = min(head, 0)  # the open message now starts at 0; -1 stays -1
+        base += cut
+        buf = buf[cut:] + chunk
+
+
+def _last(buf: bytes, head: int, quoted: bool, end: int) -> MboxMessage:
+    """The message at the end of the file: its final newline may be missing."""
+    nl = buf.find(b"\n", head)
+    if nl < 0:
+        return _message(buf[head + 5 :], b"", quoted, end)
+    stop = len(buf) - 1 if buf[-1] == 0x0A else len(buf)  # the separator, if there
+    return _message(buf[head + 5 : nl], buf[nl + 1 : stop], quoted, end)
 
 
 def from_line(content: bytes, internal_date: dt.datetime) -> bytes:
     """The From_ line for a message (see the module docstring for the sender)."""
-    headers = _header_fields(content)
+    headers = _header_fields(content, _SENDER_HEADERS)
     sender = ""
     for name in (b"return-path", b"from"):
         value = headers.get(name)
@@ -192,12 +201,15 @@ def _header_lines(content: bytes) -> list[bytes]:
     return fields
 
 
-def _header_fields(content: bytes) -> dict[bytes, bytes]:
+def _header_fields(content: bytes, names: frozenset[bytes]) -> dict[bytes, bytes]:
+    """The first field of each of `names` (lower case): value unfolded, white space single."""
     out: dict[bytes, bytes] = {}
     for field in _header_lines(content):
         name, colon, value = field.partition(b":")
         if colon:
-            out.setdefault(name.strip().lower(), b" ".join(value.split()))
+            key = name.strip().lower()
+            if key in names and key not in out:
+                out[key] = b" ".join(value.split())
     return out
 
 
@@ -215,13 +227,17 @@ def _flags_of(fields: dict[bytes, bytes]) -> frozenset[str]:
 
 def flags_from_headers(content: bytes) -> frozenset[str]:
     """The flags that Status, X-Status and X-Keywords record."""
-    return _flags_of(_header_fields(content))
+    # Most messages have none of these fields: one search of the header block tells.
+    head = content[: _header_end(content)].lower()
+    if b"status" not in head and b"x-keywords" not in head:  # "status" is in "x-status"
+        return frozenset()
+    return _flags_of(_header_fields(content, FLAG_HEADERS))
 
 
 def with_flag_headers(content: bytes, flags: frozenset[str]) -> bytes:
     """`content` whose flag headers say `flags`: unchanged when they already do."""
     flags = frozenset(f for f in flags if f != "\\Recent")
-    fields = _header_fields(content)
+    fields = _header_fields(content, FLAG_HEADERS)
     if _flags_of(fields) == flags:
         return content
     old_status = fields.get(b"status", b"")
