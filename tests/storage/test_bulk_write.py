@@ -67,10 +67,10 @@ def test_an_import_leaves_indexing_to_the_server_which_does_it(tmp_path: Path) -
         server: SqliteStore | None = None
         try:
             await importer.create_user("alice", "x")
-            await asyncio.sleep(ftsdb.Indexer.DELAY * 2)  # the pass every open starts with
+            await asyncio.sleep((ftsdb.Indexer.DELAY + ftsdb.Indexer.QUIET) * 2)  # the pass at open
             inbox = await (await importer.open_account("alice")).open_mailbox("INBOX")
             await inbox.import_messages([AppendRequest(m) for m in MESSAGES[:2]])
-            await asyncio.sleep(ftsdb.Indexer.DELAY * 2)
+            await asyncio.sleep((ftsdb.Indexer.DELAY + ftsdb.Indexer.QUIET) * 2)
             assert len(await _pending(importer)) == 2  # the importer leaves them
             server = await SqliteStore.open(tmp_path, synchronous_full=False, watch=True)
             assert await settled(server) == set()  # indexed at the server's start

@@ -342,12 +342,19 @@ def _lower_priority() -> None:
 class Indexer:
     """Feeds `fts.db` after deliveries, in batches, on a thread of its own.
 
-    Deliveries `kick` it; it waits a moment so that a burst of deliveries is indexed in a
-    few large batches (each FTS5 transaction adds a segment), then drains the queues.
+    Deliveries `kick` it. Indexing is background work that takes about as much CPU as the
+    rest of a delivery, so it waits while deliveries keep coming (a client uploading a
+    folder, an MTA's queue run) and catches up once they pause for `QUIET` seconds: the
+    burst is served at full speed. It never lets more than `BACKLOG` texts wait, though,
+    since searches check waiting texts one by one (`search.py`, `_FEW_PENDING`): past that,
+    it indexes alongside the deliveries. It works in batches of `BATCH` texts (each FTS5
+    transaction adds a segment).
     """
 
     BATCH = 100
-    DELAY = 0.2
+    DELAY = 0.2  # after a kick, so that a few deliveries share a batch
+    QUIET = 0.5
+    BACKLOG = 2000
 
     def __init__(self, executor: DbExecutor, data_dir: Path) -> None:
         self._executor = executor
@@ -356,26 +363,42 @@ class Indexer:
         self._fts: sqlite3.Connection | None = None
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._kicked = 0.0  # loop time of the last kick
 
     def kick(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._kicked = loop.time()
         self._wanted.set()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._wanted.wait()
             self._wanted.clear()
             await asyncio.sleep(self.DELAY)
             try:
-                # A full batch means a backlog: go on. A partial one took everything that
-                # was queued; texts delivered since have kicked again and wait for the
-                # next DELAY instead of being chased one or two per transaction.
-                while await self.step() >= self.BATCH:
+                while True:
+                    busy = self.QUIET - (loop.time() - self._kicked)
+                    if busy > 0 and await self._backlog() < self.BACKLOG:
+                        await asyncio.sleep(busy)  # deliveries still coming: later
+                        continue
+                    # A full batch means a backlog: go on. A partial one took everything
+                    # queued; texts delivered since have kicked again and wait for the
+                    # next round instead of being chased one or two per transaction.
+                    if await self.step() < self.BATCH:
+                        break
                     await asyncio.sleep(0)
             except Exception:
                 # Searches stay exact without the index (pending texts are checked).
                 log.exception("indexing new messages failed; they are searched by scanning")
+
+    async def _backlog(self) -> int:
+        def count(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0])
+
+        return await self._executor.read(count)
 
     async def step(self) -> int:
         """One batch; returns its size (0: nothing queued, or the index is unusable)."""
