@@ -6,8 +6,9 @@ import asyncio
 import hashlib
 import sqlite3
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,8 @@ from buzon.storage import (
     Temporary,
     Uid,
 )
-from buzon.storage.sqlite import SqliteStore, executor, schema
+from buzon.storage.sqlite import SqliteStore, appending, executor, schema
+from buzon.storage.sqlite.context import Backend
 from buzon.storage.sqlite.mailbox import SqliteMailbox
 
 LARGE = b"Subject: big\r\n\r\n" + b"x" * 5000 + b"\r\n"
@@ -156,6 +158,32 @@ def test_append_by_name(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(body())
+
+
+def test_small_messages_are_parsed_on_the_loop_large_ones_off_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """appending.prepare_soon: no thread hop for a few small messages; a file to write
+    (over the inline limit) or a large batch goes to a worker thread."""
+    where: list[bool] = []
+    original = appending.prepare
+
+    def spy(backend: Backend, messages: Sequence[AppendRequest]) -> list[appending.Prepared]:
+        where.append(threading.current_thread() is threading.main_thread())
+        return original(backend, messages)
+
+    monkeypatch.setattr(appending, "prepare", spy)
+
+    async def body() -> None:
+        store = await open_store(tmp_path / "d")  # inline limit 1024
+        box = await inbox(store)
+        await box.append([AppendRequest(SMALL)])
+        await box.append([AppendRequest(LARGE)])  # a file to write and fsync
+        await box.append([AppendRequest(SMALL + b"x" * 900)] * 80)  # 75 KB in all
+        await store.close()
+
+    asyncio.run(body())
+    assert where == [True, False, False]
 
 
 def test_delete_user_and_mailbox_remove_files(tmp_path: Path) -> None:

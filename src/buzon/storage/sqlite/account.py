@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Sequence
-from functools import partial
 
 from buzon.storage.api import (
     INBOX,
@@ -294,7 +293,7 @@ class SqliteAccount:
             self._b.executor.read(lambda conn: self._selectable(conn, canon))
         )
         try:
-            prepared = await self._b.executor.io(partial(appending.prepare, self._b, messages))
+            prepared = await appending.prepare_soon(self._b, messages)
         except BaseException:
             lookup.cancel()
             # Its outcome no longer matters; retrieved so that asyncio does not log it.

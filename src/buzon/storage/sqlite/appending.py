@@ -2,14 +2,15 @@
 
 Theory of operation
 -------------------
-An append is two steps. `prepare` runs off the event loop and outside any transaction:
-it parses each message once (`analyse.py`: MIME structure, search fields, preview),
-hashes it, and writes the files of the messages too large to keep in the database (their
-fsyncs in parallel, `blobs.py`), so that the files are durable before the commit that
-references them. `append_rows` runs inside a write transaction: the quota check, one
-`contents` row per new content (a content already stored is shared: its reference count
-grows), the search fields, the thread of each message, and the message rows with their
-UIDs and modseq. `SqliteMailbox.append`, `import_messages` and REPLACE use both steps;
+An append is two steps. `prepare` runs outside any transaction (on a worker thread, or
+on the loop itself for a few small messages: `prepare_soon`): it parses each message once
+(`analyse.py`: MIME structure, search fields, preview), hashes it, and writes the files of
+the messages too large to keep in the database (their fsyncs in parallel, `blobs.py`), so
+that the files are durable before the commit that references them. `append_rows` runs
+inside a write transaction: the quota check, one `contents` row per new content (a
+content already stored is shared: its reference count grows), the search fields, the
+thread of each message, and the message rows with their UIDs and modseq.
+`SqliteMailbox.append`, `import_messages` and REPLACE use both steps;
 `SqliteAccount.append` looks the mailbox up while `prepare` runs.
 
 When the transaction fails, `forget_files` offers the files written for it to the sweep,
@@ -18,6 +19,7 @@ which removes those that no committed row references.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import sqlite3
@@ -31,7 +33,7 @@ from buzon.storage.sqlite import flags as fl
 from buzon.storage.sqlite import index, objectid, quota, txn
 from buzon.storage.sqlite.context import Backend
 
-__all__ = ["Appended", "Prepared", "append_rows", "forget_files", "prepare"]
+__all__ = ["Appended", "Prepared", "append_rows", "forget_files", "prepare", "prepare_soon"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,21 @@ def prepare(backend: Backend, messages: Sequence[AppendRequest]) -> list[Prepare
     # The files of the whole batch, their fsyncs in parallel (blobs.py).
     backend.blobs.write_many([(p.digest, p.data) for p in out if not p.inline])
     return out
+
+
+# Messages this small in all are parsed on the event loop: about a millisecond of CPU at
+# most, less than the two thread switches of `executor.io` cost a single client, and no
+# file is written for them (ARCHITECTURE.md: the loop never blocks on disk).
+PARSE_ON_LOOP_BYTES = 65536
+
+
+async def prepare_soon(backend: Backend, messages: Sequence[AppendRequest]) -> list[Prepared]:
+    """`prepare`, on the loop for a few small messages, else on a worker thread."""
+    sizes = [len(m.content) for m in messages]
+    if sum(sizes) <= PARSE_ON_LOOP_BYTES and max(sizes, default=0) <= backend.inline_limit:
+        await asyncio.sleep(0)  # first let a task started just before (a lookup) submit
+        return prepare(backend, messages)
+    return await backend.executor.io(partial(prepare, backend, messages))
 
 
 def append_rows(

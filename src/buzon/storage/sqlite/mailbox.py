@@ -381,7 +381,7 @@ class SqliteMailbox:
         if not messages:
             mb_status = await self.status()
             return CopyResult(mb_status.uidvalidity, (), ())
-        prepared = await self._b.executor.io(partial(appending.prepare, self._b, messages))
+        prepared = await appending.prepare_soon(self._b, messages)
         return await self.append_prepared(prepared)
 
     async def append_prepared(self, prepared: list[appending.Prepared]) -> CopyResult:

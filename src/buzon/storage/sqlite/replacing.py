@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from functools import partial
 from typing import TYPE_CHECKING
 
 from buzon.storage.api import AppendRequest, CopyResult, NotFound, StorageError, Uid
@@ -31,7 +30,7 @@ async def replace(
     source._writable()
     dest._writable()
     backend = source._b
-    prepared = await backend.executor.io(partial(appending.prepare, backend, [message]))
+    prepared = await appending.prepare_soon(backend, [message])
 
     def job(conn: sqlite3.Connection) -> _Outcome:
         src = txn.mailbox_by_id(conn, source._id)
