@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import imapclient
@@ -19,16 +20,20 @@ def _message(n: int) -> bytes:
     return f"Subject: note {n}\r\n\r\nthe {word} over the lagoon, {n}\r\n".encode()
 
 
-def _wait_indexed(db: Path) -> None:
+def _wait_until(db: Path, done: Callable[[sqlite3.Connection], bool], what: str) -> None:
     for _ in range(200):
         conn = sqlite3.connect(db)
         try:
-            if not index.pending(conn):
+            if done(conn):
                 return
         finally:
             conn.close()
         time.sleep(0.05)
-    raise AssertionError("the indexer never drained fts_pending")
+    raise AssertionError(f"the indexer never {what}")
+
+
+def _wait_indexed(db: Path) -> None:
+    _wait_until(db, lambda conn: not index.pending(conn), "drained fts_pending")
 
 
 def test_imap_survives_a_corrupt_index(tmp_path: Path) -> None:
@@ -62,12 +67,4 @@ def test_imap_survives_a_corrupt_index(tmp_path: Path) -> None:
 
 
 def _wait_disabled(db: Path) -> None:
-    for _ in range(200):
-        conn = sqlite3.connect(db)
-        try:
-            if not index.fts_ok(conn):
-                return
-        finally:
-            conn.close()
-        time.sleep(0.05)
-    raise AssertionError("the indexer never disabled the corrupt index")
+    _wait_until(db, lambda conn: not index.fts_ok(conn), "disabled the corrupt index")
