@@ -139,7 +139,8 @@ def drop_legacy(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'msg_fts'").fetchone():
         return
     _drop(conn)
-    log.info("the full-text index moves to %s; it is rebuilt in the background", FTS_NAME)
+    if conn.execute("SELECT 1 FROM msg_text LIMIT 1").fetchone():  # not a new store
+        log.info("the full-text index moves to %s; it is rebuilt in the background", FTS_NAME)
 
 
 def _drop(conn: sqlite3.Connection) -> None:
