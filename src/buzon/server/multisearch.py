@@ -137,14 +137,7 @@ async def _search(
 ) -> tuple[list[Uid], list[ModSeq]]:
     """The UIDs in `view` matching `key`, ascending, with their modseqs."""
     query = search.to_query(lenient_msns(key, view), view, dt.datetime.now(dt.UTC))
-    result = await mailbox.search(query)
-    uids: list[Uid] = []
-    modseqs: list[ModSeq] = []
-    for uid, modseq in zip(result.uids, result.modseqs, strict=True):
-        if view.msn_of(uid) is not None:
-            uids.append(uid)
-            modseqs.append(modseq)
-    return uids, modseqs
+    return search.known(view, await mailbox.search(query))
 
 
 async def handle_esearch(conn: Connection, cmd: cx.Esearch) -> Ok:

@@ -43,7 +43,7 @@ from buzon.server.cmd_select import resolve
 from buzon.server.outcome import Bad, No, Ok
 from buzon.server.selected import SelectedMailbox
 from buzon.storage import query as q
-from buzon.storage.api import ModSeq, Uid
+from buzon.storage.api import ModSeq, SearchResult, Uid
 
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
@@ -143,7 +143,12 @@ async def matches(
         conn.session.enabled.add(selection.CONDSTORE)
     view = sel.view
     query = to_query(key, view, dt.datetime.now(dt.UTC))
-    result = await sel.mailbox.search(query)
+    return known(view, await sel.mailbox.search(query))
+
+
+def known(view: SelectedMailbox, result: SearchResult) -> tuple[list[Uid], list[ModSeq]]:
+    """The matches the session knows of (its view), with their modseqs: a message
+    delivered since the session's last EXISTS has no number for it yet."""
     uids: list[Uid] = []
     modseqs: list[ModSeq] = []
     for uid, modseq in zip(result.uids, result.modseqs, strict=True):
