@@ -167,3 +167,32 @@ class LineClient:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def selected(
+    srv: ServerThread,
+    mailbox: str = "INBOX",
+    *,
+    command: str = "SELECT",
+    before: str = "",
+    timeout: float = 10.0,
+) -> LineClient:
+    """A LineClient logged in as alice with `mailbox` selected (`before`: commands sent
+    between LOGIN and SELECT, CRLF-terminated)."""
+    client = LineClient(srv.imap_port, timeout=timeout)
+    client.line()
+    client.send(f"l LOGIN alice {PASSWORD}\r\n{before}s {command} {mailbox}\r\n".encode())
+    while not client.line().startswith(b"s OK"):
+        pass
+    return client
+
+
+def answer(client: LineClient, command: str) -> list[bytes]:
+    """Send `command` tagged "t"; every line up to and including the tagged one."""
+    client.send(b"t " + command.encode() + b"\r\n")
+    lines = []
+    while True:
+        line = client.line()
+        lines.append(line)
+        if line.startswith(b"t "):
+            return lines

@@ -14,7 +14,12 @@ from buzon.server import fetchbodies
 from buzon.server.fetchbodies import Contents, batches
 from buzon.storage.api import AppendRequest, Mailbox, NotFound, Uid
 from buzon.storage.sqlite.mailbox import SqliteMailbox
-from tests.server.harness import PASSWORD, LineClient, ServerThread, server_settings
+from tests.server.harness import (
+    LineClient,
+    ServerThread,
+    selected,
+    server_settings,
+)
 
 
 class _Fake:
@@ -129,12 +134,7 @@ def server(tmp_path: Path) -> Iterator[ServerThread]:
 
 
 def _login(srv: ServerThread) -> LineClient:
-    client = LineClient(srv.imap_port, timeout=30)
-    client.line()
-    client.send(f"l LOGIN alice {PASSWORD}\r\ns SELECT INBOX\r\n".encode())
-    while not client.line().startswith(b"s OK"):
-        pass
-    return client
+    return selected(srv, timeout=30)
 
 
 def _bodies(client: LineClient, command: bytes) -> tuple[dict[int, bytes], bytes]:

@@ -25,7 +25,13 @@ from buzon.imap.responses import FetchData, FetchFlags, FetchItem, FetchModSeq, 
 from buzon.mime import Envelope
 from buzon.server import fetchenvelope
 from buzon.storage.api import AppendRequest, Uid
-from tests.server.harness import PASSWORD, LineClient, ServerThread, server_settings
+from tests.server.harness import (
+    LineClient,
+    ServerThread,
+    answer,
+    selected,
+    server_settings,
+)
 
 BODIES = [
     b"From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: plain\r\n"
@@ -62,29 +68,13 @@ def server(tmp_path: Path) -> Iterator[ServerThread]:
 
 
 def _login(srv: ServerThread, *, utf8: bool = False, command: str = "SELECT") -> LineClient:
-    client = LineClient(srv.imap_port)
-    client.line()
-    enable = "e ENABLE UTF8=ACCEPT\r\n" if utf8 else ""
-    client.send(f"l LOGIN alice {PASSWORD}\r\n{enable}s {command} INBOX\r\n".encode())
-    while not client.line().startswith(b"s OK"):
-        pass
-    return client
-
-
-def _answer(client: LineClient, command: str) -> list[bytes]:
-    client.send(b"t " + command.encode() + b"\r\n")
-    lines = []
-    while True:
-        line = client.line()
-        lines.append(line)
-        if line.startswith(b"t "):
-            return lines
+    return selected(srv, command=command, before="e ENABLE UTF8=ACCEPT\r\n" if utf8 else "")
 
 
 def _general(client: LineClient, command: str, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     with monkeypatch.context() as m:
         m.setattr(fetchenvelope, "envelope_items", lambda conn, items: None)
-        return _answer(client, command)
+        return answer(client, command)
 
 
 def _kept(srv: ServerThread) -> dict[Uid, bytes | Envelope]:
@@ -125,8 +115,8 @@ def test_same_answer_as_the_general_path_before_and_after_keeping(
     general = {command: _general(client, command, monkeypatch) for command in COMMANDS}
     assert not any(isinstance(v, bytes) for v in _kept(server).values())
     for command in COMMANDS:
-        first = _answer(client, command)  # renders and keeps (read-only: a cache write)
-        again = _answer(client, command)  # from the kept renderings
+        first = answer(client, command)  # renders and keeps (read-only: a cache write)
+        again = answer(client, command)  # from the kept renderings
         assert first == general[command], command
         assert again == general[command], command
     kept = _all_kept(server)
@@ -145,13 +135,13 @@ def test_renderings_kept_without_utf8_serve_a_utf8_session(
     server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plain = _login(server)
-    _answer(plain, "FETCH 1:* (ENVELOPE)")  # keeps the renderings of a non-UTF-8 session
+    answer(plain, "FETCH 1:* (ENVELOPE)")  # keeps the renderings of a non-UTF-8 session
     assert all(isinstance(v, bytes) for v in _all_kept(server).values())
     modern = _login(server, utf8=True)
     command = "FETCH 1:* (UID ENVELOPE)"
-    assert _answer(modern, command) == _general(modern, command, monkeypatch)
-    assert _answer(plain, command) == _general(plain, command, monkeypatch)
-    assert _answer(modern, command) != _answer(plain, command)
+    assert answer(modern, command) == _general(modern, command, monkeypatch)
+    assert answer(plain, command) == _general(plain, command, monkeypatch)
+    assert answer(modern, command) != answer(plain, command)
     plain.close()
     modern.close()
 
@@ -162,9 +152,9 @@ def test_a_new_message_never_gets_an_old_rendering(
     """Renderings belong to contents, which never change: after EXPUNGE and a new
     APPEND, each message shows its own envelope."""
     client = _login(server)
-    _answer(client, "FETCH 1:* (ENVELOPE)")
-    assert _answer(client, "STORE 1:* +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
-    assert _answer(client, "EXPUNGE")[-1].startswith(b"t OK")
+    answer(client, "FETCH 1:* (ENVELOPE)")
+    assert answer(client, "STORE 1:* +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
+    assert answer(client, "EXPUNGE")[-1].startswith(b"t OK")
     new = b"From: new@example.org\r\nSubject: fresh\r\n\r\nnew\r\n"
     client.send(b"a APPEND INBOX {%d+}\r\n%s\r\n" % (len(new), new))
     while not client.line().startswith(b"a OK"):
@@ -173,11 +163,11 @@ def test_a_new_message_never_gets_an_old_rendering(
     client.send(b"b APPEND INBOX {%d+}\r\n%s\r\n" % (len(BODIES[0]), BODIES[0]))
     while not client.line().startswith(b"b OK"):
         pass
-    lines = _answer(client, "FETCH 1:* (ENVELOPE)")
+    lines = answer(client, "FETCH 1:* (ENVELOPE)")
     assert lines == _general(client, "FETCH 1:* (ENVELOPE)", monkeypatch)
     assert b'"fresh"' in lines[0]
     assert b'"plain"' in lines[1]
-    assert _answer(client, "FETCH 1:* (ENVELOPE)") == lines
+    assert answer(client, "FETCH 1:* (ENVELOPE)") == lines
     client.close()
 
 
@@ -187,9 +177,9 @@ def test_expunged_elsewhere_not_yet_announced(
     """RFC 2180 §4.1.2: left out, and the command ends NO [EXPUNGEISSUED]."""
     client = _login(server)
     other = _login(server)
-    assert _answer(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
-    assert _answer(other, "UID EXPUNGE 2")[-1].startswith(b"t OK")
-    lines = _answer(client, "FETCH 1:3 (UID ENVELOPE)")
+    assert answer(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
+    assert answer(other, "UID EXPUNGE 2")[-1].startswith(b"t OK")
+    lines = answer(client, "FETCH 1:3 (UID ENVELOPE)")
     assert lines == _general(client, "FETCH 1:3 (UID ENVELOPE)", monkeypatch)
     assert [line[:4] for line in lines if b" FETCH (" in line] == [b"* 1 ", b"* 3 "]
     assert lines[-1].startswith(b"t NO [EXPUNGEISSUED]")

@@ -16,7 +16,13 @@ import pytest
 
 from buzon.server import fetchflags
 from buzon.storage.api import AppendRequest
-from tests.server.harness import PASSWORD, LineClient, ServerThread, server_settings
+from tests.server.harness import (
+    LineClient,
+    ServerThread,
+    answer,
+    selected,
+    server_settings,
+)
 
 MESSAGES = 40
 
@@ -50,29 +56,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
 
 
 def _login(srv: ServerThread, mailbox: str = "INBOX", command: str = "SELECT") -> LineClient:
-    client = LineClient(srv.imap_port)
-    client.line()
-    client.send(f"l LOGIN alice {PASSWORD}\r\ns {command} {mailbox}\r\n".encode())
-    while not client.line().startswith(b"s OK"):
-        pass
-    return client
-
-
-def _answer(client: LineClient, command: str) -> list[bytes]:
-    client.send(b"t " + command.encode() + b"\r\n")
-    lines = []
-    while True:
-        line = client.line()
-        lines.append(line)
-        if line.startswith(b"t "):
-            return lines
+    return selected(srv, mailbox, command=command)
 
 
 def _both(client: LineClient, command: str, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    fast = _answer(client, command)
+    fast = answer(client, command)
     with monkeypatch.context() as m:
         m.setattr(fetchflags, "line_items", lambda conn, items: None)
-        general = _answer(client, command)
+        general = answer(client, command)
     assert fast == general
     return fast
 
@@ -107,7 +98,7 @@ def test_recent_flags_and_changes_since(
     """\\Recent shows in the session that claimed it (RFC 3501 §2.3.2: exactly one);
     CHANGEDSINCE picks the changes."""
     other = _login(server)
-    before = _answer(other, "FETCH 1 (MODSEQ)")[0].split(b"MODSEQ (")[1].split(b")")[0]
+    before = answer(other, "FETCH 1 (MODSEQ)")[0].split(b"MODSEQ (")[1].split(b")")[0]
 
     async def deliver() -> None:
         assert server.store is not None
@@ -127,7 +118,7 @@ def test_recent_flags_and_changes_since(
     # `other` selected first and claimed the first 40; the new one went to `client`.
     assert sum(b"\\Recent" in line for line in seen_by_other) == MESSAGES
     assert b"\\Recent" not in seen_by_other[-2]
-    _answer(client, "STORE 3 +FLAGS.SILENT (\\Flagged)")
+    answer(client, "STORE 3 +FLAGS.SILENT (\\Flagged)")
     changed = _both(client, f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {int(before)})", monkeypatch)
     assert [line.split(b" FETCH")[0] for line in changed[:-1]] == [
         b"* 3",
@@ -143,8 +134,8 @@ def test_expunged_elsewhere_not_yet_announced(
     """RFC 2180 §4.1: the UID alone may still be given; other items end NO [EXPUNGEISSUED]."""
     client = _login(server)
     other = _login(server)
-    assert _answer(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
-    assert _answer(other, "UID EXPUNGE 2")[-2:] == [b"* 2 EXPUNGE", b"t OK UID EXPUNGE completed"]
+    assert answer(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
+    assert answer(other, "UID EXPUNGE 2")[-2:] == [b"* 2 EXPUNGE", b"t OK UID EXPUNGE completed"]
     uids = _both(client, "FETCH 1:3 (UID)", monkeypatch)
     assert uids[:3] == [b"* 1 FETCH (UID 1)", b"* 2 FETCH (UID 2)", b"* 3 FETCH (UID 3)"]
     flags = _both(client, "FETCH 1:3 (FLAGS)", monkeypatch)
