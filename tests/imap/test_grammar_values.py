@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buzon.imap.commands_values import STAR, SeqNumber, SequenceSet, canonical_flag
+from buzon.imap.errors import ParseError
+from buzon.imap.grammar_base import Parser
 
 
 @pytest.mark.parametrize(
@@ -74,3 +76,59 @@ def test_resolve_matches_naive(ranges: list[tuple[SeqNumber, SeqNumber]], larges
 )  # fmt: skip
 def test_canonical_flag(flag: str, canon: str) -> None:
     assert canonical_flag(flag) == canon
+
+
+def _read_set(line: bytes, *, stepwise: bool) -> tuple[SequenceSet, int] | str:
+    """What the parser makes of a sequence set at the start of `line`: the set and where
+    it stopped, or the error text."""
+    parser = Parser(line, {}, utf8=False, max_depth=10)
+    try:
+        found = parser._sequence_set_stepwise() if stepwise else parser.sequence_set()
+    except ParseError as exc:
+        return str(exc)
+    return found, parser.pos
+
+
+_SET_BYTES = st.lists(
+    st.sampled_from(
+        [
+            b"0",
+            b"1",
+            b"9",
+            b"42",
+            b"4294967295",
+            b"4294967296",
+            b"00",
+            b"*",
+            b":",
+            b",",
+            b" ",
+            b")",
+            b"x",
+            b"12345678901",
+        ]
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@settings(max_examples=1000)
+@given(_SET_BYTES)
+def test_sequence_set_at_once_matches_stepwise(line: bytes) -> None:
+    # The whole-set reading is a shortcut: same set, same stop, same error as a number
+    # at a time.
+    assert _read_set(line, stepwise=False) == _read_set(line, stepwise=True)
+
+
+@pytest.mark.parametrize(
+    ("line", "ranges", "stop"),
+    [
+        (b"1,3:5,* FLAGS", ((1, 1), (3, 5), (STAR, STAR)), 7),
+        (b"007:4294967295)", ((7, 4294967295),), 14),
+        (b"2:*", ((2, STAR),), 3),
+    ],
+)
+def test_sequence_set_read_at_once(
+    line: bytes, ranges: tuple[tuple[SeqNumber, SeqNumber], ...], stop: int
+) -> None:
+    assert _read_set(line, stepwise=False) == (SequenceSet(ranges), stop)

@@ -28,6 +28,12 @@ _UNESCAPE = re.compile(rb"\\([\"\\])")
 _NAME = re.compile(rb"[A-Za-z0-9.+\-]+")
 _DIGITS = re.compile(rb"[0-9]+")
 _SEQ_NUM = re.compile(rb"[0-9]+|\*")
+# A whole sequence set of numbers of at most ten digits, at its longest (nothing of a
+# sequence set follows): what `Parser.sequence_set` reads a number at a time.
+_SEQ_SET = re.compile(
+    rb"(?:[0-9]{1,10}|\*)(?::(?:[0-9]{1,10}|\*))?"
+    rb"(?:,(?:[0-9]{1,10}|\*)(?::(?:[0-9]{1,10}|\*))?)*(?![0-9:,*])"
+)
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -231,6 +237,17 @@ class Parser:
         if self.at(b"$"):
             self.pos += 1
             return SequenceSet(saved=True)
+        # A client fetching 1,000 chosen messages sends 1,000 numbers: read at once when
+        # well formed, a number at a time (saying what is wrong) otherwise.
+        m = _SEQ_SET.match(self.line, self.pos)
+        if m is not None:
+            ranges = _well_formed_ranges(m.group())
+            if ranges is not None:
+                self.pos = m.end()
+                return SequenceSet(ranges)
+        return self._sequence_set_stepwise()
+
+    def _sequence_set_stepwise(self) -> SequenceSet:
         ranges: list[tuple[SeqNumber, SeqNumber]] = []
         while True:
             a = self._seq_number()
@@ -370,3 +387,23 @@ class Parser:
                     break
                 self.sp(context)
         return items
+
+
+def _seq_value(text: bytes) -> SeqNumber | None:
+    if text == b"*":
+        return STAR
+    n = int(text)
+    return n if 0 < n <= MAX_NUMBER else None
+
+
+def _well_formed_ranges(text: bytes) -> tuple[tuple[SeqNumber, SeqNumber], ...] | None:
+    """The ranges of a `_SEQ_SET` match; None when a number is 0 or too large."""
+    ranges: list[tuple[SeqNumber, SeqNumber]] = []
+    for element in text.split(b","):
+        first, colon, last = element.partition(b":")
+        a = _seq_value(first)
+        b = _seq_value(last) if colon else a
+        if a is None or b is None:
+            return None
+        ranges.append((a, b))
+    return tuple(ranges)
