@@ -51,6 +51,7 @@ def test_public_names() -> None:
         "encode_string",
         "flag_list",
         "format_datetime",
+        "literal_data",
     }
     for name in responses.__all__:
         assert hasattr(responses, name), name
@@ -360,3 +361,10 @@ def test_compact_large_input() -> None:
     assert wire.count(",") == len(evens) - 1
     assert compact(range(1, 1_000_001)) == "1:1000000"
     assert compact([*range(1, 500_001), *range(500_002, 1_000_001)]) == "1:500000,500002:1000000"
+
+
+def test_literal_data_sends_no_nul() -> None:
+    # RFC 9051 §4.3: no NUL in a literal; lenient like Dovecot, 0x80 goes instead.
+    assert encoder.literal_data(b"a\x00b\x00") == b"a\x80b\x80"
+    clean = b"Subject: x\r\n\r\nbody\r\n"
+    assert encoder.literal_data(clean) is clean  # nothing to change: not copied

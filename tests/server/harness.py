@@ -35,10 +35,16 @@ def server_settings(data_dir: Path, limits: LimitSettings | None = None) -> Sett
 class ServerThread:
     """A server on its own event loop; `imap_port` speaks STARTTLS, `imaps_port` TLS."""
 
-    def __init__(self, settings: Settings, users: tuple[str, ...] = ("alice", "bob")) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        users: tuple[str, ...] = ("alice", "bob"),
+        *,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
+    ) -> None:
         self.settings = settings
         self.users = users
-        self.loop = asyncio.new_event_loop()
+        self.loop = loop_factory()  # uvloop.new_event_loop: the loop `buzon serve` runs on
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.store: Store | None = None
         self.ctx: ServerContext | None = None

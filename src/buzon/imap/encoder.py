@@ -46,6 +46,7 @@ __all__ = [
     "encode_string",
     "flag_list",
     "format_datetime",
+    "literal_data",
 ]
 
 _T = TypeVar("_T")
@@ -151,14 +152,18 @@ def _quotable_bytes(value: bytes, utf8: bool) -> bool:
     return True
 
 
+def literal_data(data: bytes) -> bytes:
+    """The data of a literal (not literal8) as sent: RFC 9051 §4.3 allows no NUL there.
+    Lenient like Dovecot: a stored NUL goes out as 0x80."""
+    return data.replace(b"\x00", b"\x80") if b"\x00" in data else data
+
+
 def _literal(out: _Out, data: bytes, binary: bool) -> None:
-    if b"\x00" in data:
-        if binary:
-            out.w(f"~{{{len(data)}}}\r\n")  # RFC 3516 §4.2: literal8
-            out.data(data)
-            return
-        # RFC 9051 §4.3: no NUL outside literal8. Lenient like Dovecot: send 0x80 instead.
-        data = data.replace(b"\x00", b"\x80")
+    if binary and b"\x00" in data:
+        out.w(f"~{{{len(data)}}}\r\n")  # RFC 3516 §4.2: literal8
+        out.data(data)
+        return
+    data = literal_data(data)
     out.w(f"{{{len(data)}}}\r\n")
     out.data(data)
 

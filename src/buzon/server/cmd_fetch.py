@@ -49,8 +49,9 @@ from buzon.imap.sections import (
 )
 from buzon.imap.words import ResponseCode
 from buzon.mime import ParsedMessage
-from buzon.server import fetchbodies, fetchenvelope, fetchflags, rev2, selection
+from buzon.server import fetchbodies, fetchenvelope, fetchflags, fetchwhole, rev2, selection
 from buzon.server.cmd_select import resolve
+from buzon.server.fetchwhole import sets_seen, whole
 from buzon.server.outcome import Bad, No, Ok
 from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, Uid
 
@@ -97,18 +98,6 @@ def _needs_content(item: Wanted) -> bool:
     }
 
 
-def _whole(item: Wanted) -> bool:
-    """BODY[] or BODY.PEEK[], partial or not: the stored bytes, nothing to locate."""
-    return isinstance(item, FetchBody) and not item.section.part and item.section.text is None
-
-
-def _sets_seen(item: Wanted) -> bool:
-    """RFC 9051 §6.4.5: BODY[...] (not .PEEK), BINARY[...] and RFC822(.TEXT) set \\Seen."""
-    if isinstance(item, FetchBody | FetchBinary):
-        return not item.peek
-    return item in {FetchAtt.RFC822, FetchAtt.RFC822_TEXT}
-
-
 async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
     """RFC 9051 §6.4.5 and §6.4.9 (UID FETCH)."""
     sel = conn.selection
@@ -145,6 +134,11 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         if await fetchenvelope.fetch_envelopes(conn, listing, uids, cmd.changedsince):
             raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
         return Ok()
+    lines = fetchwhole.whole_items(conn, items)
+    if lines is not None:
+        if await fetchwhole.fetch_whole(conn, lines, uids, cmd.changedsince):
+            raise No(_EXPUNGED_MEANWHILE, Code(ResponseCode.EXPUNGEISSUED))
+        return Ok()
 
     meta_items: set[MetaItem] = {_STORED[item] for item in items if item in _STORED}
     # RFC 8970 §4.1: only PREVIEW without LAZY must compute what is not stored yet.
@@ -153,7 +147,7 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         meta_items.add(MetaItem.INTERNAL_DATE)
     if FetchAtt.RFC822_SIZE in items:
         meta_items.add(MetaItem.SIZE)
-    needs_structure = [item for item in items if item not in _META_ONLY and not _whole(item)]
+    needs_structure = [item for item in items if item not in _META_ONLY and not whole(item)]
     if needs_structure == [FetchAtt.ENVELOPE]:
         # Only the envelope: the storage skips building the MIME part tree.
         meta_items.add(MetaItem.ENVELOPE)
@@ -163,7 +157,7 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
     if content:
         meta_items.add(MetaItem.SIZE)  # to read the bodies in batches of bounded size
     wanted = frozenset(meta_items)
-    mark_seen = not view.read_only and any(_sets_seen(item) for item in items)
+    mark_seen = not view.read_only and any(sets_seen(item) for item in items)
     utf8 = rev2.utf8(conn.session)
 
     missing = False
@@ -310,7 +304,7 @@ def _answer(
             case FetchAtt.RFC822_HEADER | FetchAtt.RFC822_TEXT:
                 data = section_bytes(raw, _s(structure), rfc822_section(item))
                 out.append(FetchSection(item.value, data))
-            case FetchBody(partial=partial) if _whole(item):
+            case FetchBody(partial=partial) if whole(item):
                 # BODY[]: the message as stored, no structure needed (RFC 9051 §6.4.5).
                 data = apply_partial(raw, partial)
                 out.append(FetchSection(response_name(item, utf8=utf8), data))

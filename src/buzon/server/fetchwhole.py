@@ -1,0 +1,149 @@
+"""FETCH of whole messages with flags and numbers: a client downloading mail.
+
+`UID FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])` is how a client takes a mailbox offline.
+The general path (`cmd_fetch`) builds response objects for each message, runs them
+through the encoder and copies the message twice more on its way out (joining a
+response, joining a write): for 1,000 messages of 33 MB, about 60 µs a message on the
+event loop's thread, more than the kernel's own work. Here a response is a format
+string before the literal and one after it (the `imap.fetchlines` approach), and the
+message bytes go to the transport as they were read (`Connection.send_parts`: one
+`writev` under uvloop, no copy).
+
+Only a FETCH that leaves \\Seen alone takes this path: BODY.PEEK[] (partial or not), or
+BODY[] and RFC822 in a read-only mailbox (RFC 9051 §6.4.5). The answers are exactly
+those of the general path (tests/server/test_fetch_whole.py runs both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from buzon.imap.commands_values import FetchAtt, FetchBinary, FetchBody
+from buzon.imap.commands_values import FetchItem as Wanted
+from buzon.imap.encoder import literal_data
+from buzon.imap.fetchlines import LINE_ITEMS, Row, piece
+from buzon.imap.sections import apply_partial, response_name
+from buzon.server import fetchbodies, rev2
+from buzon.server.fetchflags import Shown
+from buzon.storage.api import Uid
+
+if TYPE_CHECKING:
+    from buzon.server.connection import Connection
+
+__all__ = ["WholeLines", "fetch_whole", "sets_seen", "whole", "whole_items"]
+
+# UIDs per storage query: the messages themselves are read in bounded batches
+# (`fetchbodies.Contents`).
+_CHUNK = 1000
+# Message bytes whose responses are written together.
+_HOLD_BYTES = 512 * 1024
+
+
+def whole(item: Wanted) -> bool:
+    """BODY[] or BODY.PEEK[], partial or not: the stored bytes, nothing to locate."""
+    return isinstance(item, FetchBody) and not item.section.part and item.section.text is None
+
+
+def sets_seen(item: Wanted) -> bool:
+    """RFC 9051 §6.4.5: BODY[...] (not .PEEK), BINARY[...] and RFC822(.TEXT) set \\Seen."""
+    if isinstance(item, FetchBody | FetchBinary):
+        return not item.peek
+    return item in {FetchAtt.RFC822, FetchAtt.RFC822_TEXT}
+
+
+def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
+    """The rendering of a FETCH of one whole message with flags and numbers that leaves
+    \\Seen alone; None for any other FETCH."""
+    # UIDONLY sessions get UIDFETCH responses: the general path knows how.
+    sel = conn.selection
+    if sel is None or "UIDONLY" in conn.session.enabled:
+        return None
+    others = [
+        i for i, item in enumerate(items) if not (isinstance(item, FetchAtt) and item in LINE_ITEMS)
+    ]
+    if len(others) != 1:
+        return None
+    body = items[others[0]]
+    if not (whole(body) or body is FetchAtt.RFC822):
+        return None
+    if sets_seen(body) and not sel.view.read_only:
+        return None
+    line = [item for item in items if isinstance(item, FetchAtt) and item in LINE_ITEMS]
+    return WholeLines(line[: others[0]], body, line[others[0] :], utf8=rev2.utf8(conn.session))
+
+
+class WholeLines:
+    """The responses of one FETCH whose items are `before`, a whole message, `after`."""
+
+    __slots__ = ("_after", "_head", "_partial", "_tail", "wants_date")
+
+    def __init__(
+        self,
+        before: Sequence[FetchAtt],
+        body: Wanted,
+        after: Sequence[FetchAtt],
+        *,
+        utf8: bool,
+    ) -> None:
+        if isinstance(body, FetchBody) and whole(body):
+            name = response_name(body, utf8=utf8).encode("ascii")
+            self._partial = body.partial
+        elif body is FetchAtt.RFC822:
+            name, self._partial = b"RFC822", None
+        else:
+            raise ValueError(f"not a whole message: {body!r}")
+        heads = [piece(item) for item in before]
+        tails = [piece(item) for item in after]
+        # "* 12 FETCH (UID 7 BODY[] {123}\r\n" ... ")\r\n": the values of a Row by index.
+        self._head = (
+            b"* %d FETCH (" + b"".join(fmt + b" " for fmt, _ in heads) + name + b" {%d}\r\n",
+            (0, *(i for _, i in heads)),
+        )
+        self._tail = b"".join(b" " + fmt for fmt, _ in tails) + b")\r\n"
+        self._after = tuple(i for _, i in tails)
+        self.wants_date = FetchAtt.INTERNALDATE in before or FetchAtt.INTERNALDATE in after
+
+    def render(self, row: Row, raw: bytes) -> tuple[bytes, bytes, bytes]:
+        """The response for `row` and its message `raw`: before, the literal's data, after."""
+        data = literal_data(apply_partial(raw, self._partial))
+        fmt, picks = self._head
+        head = fmt % (*[row[i] for i in picks], len(data))
+        if not self._after:
+            return head, data, self._tail
+        return head, data, self._tail % tuple(row[i] for i in self._after)
+
+
+async def fetch_whole(
+    conn: Connection, lines: WholeLines, uids: Sequence[Uid], changedsince: int | None
+) -> bool:
+    """Send the FETCH responses for `uids`; True if some were expunged meanwhile (the
+    caller ends the command NO [EXPUNGEISSUED], RFC 2180 §4.1.2, as `cmd_fetch` does)."""
+    sel = conn.selection
+    assert sel is not None
+    shown = Shown(sel.view)
+    missing = False
+    for start in range(0, len(uids), _CHUNK):
+        chunk = uids[start : start + _CHUNK]
+        flag_rows = await sel.mailbox.flag_rows(chunk, size=True, internal_date=lines.wants_date)
+        if len(flag_rows) < len(chunk):
+            missing = True  # expunged by another session, not yet announced
+        rows = shown.rows(flag_rows, changedsince)
+        contents = fetchbodies.Contents(sel.mailbox, [(Uid(r[1]), r[4] or 0) for r in rows])
+        try:
+            parts: list[bytes] = []
+            held = 0
+            for row in rows:
+                raw = await contents.get(Uid(row[1]))
+                if raw is None:
+                    missing = True  # expunged between the two queries
+                    continue
+                parts.extend(lines.render(row, raw))
+                held += len(raw)
+                if held >= _HOLD_BYTES:
+                    await conn.send_parts(parts)
+                    parts, held = [], 0
+            await conn.send_parts(parts)
+        finally:
+            contents.close()
+    return missing

@@ -1,0 +1,211 @@
+"""FETCH of whole messages (`server/fetchwhole.py`) answers exactly as the general path.
+
+Each command runs twice on the same server state, with the path on and off, and the
+bytes must be equal. The server runs on asyncio's loop and on uvloop (the loop of
+`buzon serve`, whose transports write the pieces of a response with one writev). The
+messages are the ones where answers could differ: inline and in files, larger than a
+write, holding NUL (sent as 0x80, RFC 9051 §4.3), without a final CRLF; the commands
+mix in flags and numbers before and after the body, partial ranges, CHANGEDSINCE,
+read-only mailboxes, and messages another session expunged (RFC 2180 §4.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+try:
+    import uvloop
+except ImportError:  # the "fast" extra is not installed: asyncio's loop alone
+    uvloop = None  # type: ignore[assignment]
+
+from buzon.server import fetchwhole
+from buzon.storage.api import AppendRequest
+from tests.server.harness import (
+    PASSWORD,
+    LineClient,
+    ServerThread,
+    answer,
+    selected,
+    server_settings,
+)
+
+BODIES = [
+    b"Subject: small\r\n\r\ninline\r\n",
+    b"Subject: file\r\n\r\n" + b"0123456789abcdef\r\n" * 1200,
+    b"Subject: nul\r\n\r\nbefore\x00after\x00\r\n",
+    b"Subject: big\r\n\r\n" + b"a line of a large message\r\n" * 60_000,
+    b"Subject: no final CRLF\r\n\r\nlast line",
+    b"Subject: medium\r\n\r\n" + b"m" * 70_000 + b"\r\n",
+]
+FLAGS = [frozenset(), frozenset({"\\Seen"}), frozenset({"$Work", "\\Flagged"})]
+MESSAGES = 12
+
+
+LOOPS = [pytest.param(asyncio.new_event_loop, id="asyncio")]
+if uvloop is not None:
+    LOOPS.append(pytest.param(uvloop.new_event_loop, id="uvloop"))
+
+
+@pytest.fixture(params=LOOPS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerThread]:
+    factory: Callable[[], asyncio.AbstractEventLoop] = request.param
+    with ServerThread(server_settings(tmp_path / "data"), loop_factory=factory) as srv:
+
+        async def fill() -> None:
+            assert srv.store is not None
+            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
+            await inbox.append(
+                [
+                    AppendRequest(BODIES[i % len(BODIES)], FLAGS[i % len(FLAGS)])
+                    for i in range(MESSAGES)
+                ]
+            )
+
+        srv.call(fill)
+        yield srv
+
+
+def _both(
+    client: LineClient, command: str, monkeypatch: pytest.MonkeyPatch, *, taken: bool = True
+) -> list[bytes]:
+    """The answer with the path on (asserting whether it was `taken`) and off: equal."""
+    calls: list[str] = []
+    original = fetchwhole.fetch_whole
+
+    async def counted(*args: object, **kwargs: object) -> bool:
+        calls.append(command)
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(fetchwhole, "fetch_whole", counted)
+        fast = answer(client, command)
+    with monkeypatch.context() as m:
+        m.setattr(fetchwhole, "whole_items", lambda conn, items: None)
+        general = answer(client, command)
+    assert fast == general
+    assert bool(calls) == taken, command
+    return fast
+
+
+TAKEN = [
+    "FETCH 1:* (BODY.PEEK[])",
+    "UID FETCH 1:* (BODY.PEEK[])",
+    "FETCH 2,5:7,9 (UID RFC822.SIZE FLAGS BODY.PEEK[] MODSEQ INTERNALDATE)",
+    "FETCH 1:* (FLAGS BODY.PEEK[]<5.100>)",
+    "FETCH 1:3 (BODY.PEEK[]<0.1> UID)",
+    "FETCH 4 (BODY.PEEK[]<99999999.10>)",
+    "UID FETCH 1:* (BODY.PEEK[]) (CHANGEDSINCE 3)",
+]
+NOT_TAKEN = [
+    "FETCH 1:2 (BODY.PEEK[] BODY.PEEK[TEXT])",
+    "FETCH 1 (BODY.PEEK[] ENVELOPE)",
+    "FETCH 1:* (BODY.PEEK[TEXT])",
+]
+
+
+def test_same_answers_as_the_general_path(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = selected(server, timeout=30)
+    for command in TAKEN:
+        lines = _both(client, command, monkeypatch)
+        assert lines[-1].startswith(b"t OK"), (command, lines[-1])
+    for command in NOT_TAKEN:
+        _both(client, command, monkeypatch, taken=False)
+    client.close()
+
+
+def _bodies(client: LineClient, command: bytes) -> tuple[dict[int, bytes], bytes]:
+    """Each response's literal by sequence number, and the tagged line."""
+    client.send(b"t " + command + b"\r\n")
+    out: dict[int, bytes] = {}
+    while True:
+        line = client.line()
+        if line.startswith(b"t "):
+            return out, line
+        head, _, size = line.rpartition(b" {")
+        out[int(head.split()[1])] = client.exactly(int(size.rstrip(b"}")))
+        assert client.line() == b")"
+
+
+def _sent(i: int) -> bytes:
+    """Message i as a literal carries it: NUL as 0x80 (RFC 9051 §4.3)."""
+    return BODIES[i % len(BODIES)].replace(b"\x00", b"\x80")
+
+
+def test_bodies_are_exact(server: ServerThread) -> None:
+    client = selected(server, timeout=30)
+    got, tagged = _bodies(client, b"FETCH 1:* (BODY.PEEK[])")
+    assert tagged.startswith(b"t OK")
+    assert got == {n: _sent(n - 1) for n in range(1, MESSAGES + 1)}
+    got, _ = _bodies(client, b"FETCH 3,4 (BODY.PEEK[]<10.20>)")
+    assert got == {3: _sent(2)[10:30], 4: _sent(3)[10:30]}
+    client.close()
+
+
+def test_bodies_over_tls(server: ServerThread) -> None:
+    client = LineClient(server.imaps_port, timeout=30)
+    client.wrap_tls(server.client_tls_context())
+    client.line()
+    client.send(f"l LOGIN alice {PASSWORD}\r\ns SELECT INBOX\r\n".encode())
+    while not client.line().startswith(b"s OK"):
+        pass
+    got, tagged = _bodies(client, b"UID FETCH 1:* (BODY.PEEK[])")
+    assert tagged.startswith(b"t OK")
+    assert got == {n: _sent(n - 1) for n in range(1, MESSAGES + 1)}
+    client.close()
+
+
+def test_read_only_mailbox_takes_body_and_rfc822(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 9051 §6.4.5: BODY[] and RFC822 set \\Seen, except in a read-only mailbox."""
+    client = selected(server, command="EXAMINE", timeout=30)
+    _both(client, "FETCH 1:* (RFC822 UID)", monkeypatch)
+    _both(client, "FETCH 1:* (BODY[])", monkeypatch)
+    assert b"\\Seen" not in answer(client, "FETCH 1 (FLAGS)")[0]
+    client.close()
+
+
+def test_setting_seen_stays_with_the_general_path(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = selected(server, timeout=30)
+    calls: list[object] = []
+    monkeypatch.setattr(fetchwhole, "fetch_whole", lambda *args: calls.append(args))
+    lines = answer(client, "FETCH 1 (BODY[])")
+    assert lines[0] == b"* 1 FETCH (BODY[] {%d}" % len(BODIES[0])
+    assert lines[-3:-1] == [b"inline", b" FLAGS (\\Recent \\Seen))"]  # RFC 9051 §6.4.5
+    assert lines[-1].startswith(b"t OK")
+    assert b"\\Seen" in answer(client, "FETCH 1 (FLAGS)")[0]
+    assert calls == []
+    client.close()
+
+
+def test_expunged_elsewhere_not_yet_announced(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 2180 §4.1.2: left out, and the command ends NO [EXPUNGEISSUED]."""
+    client = selected(server, timeout=30)
+    other = selected(server)
+    assert answer(other, "UID STORE 2 +FLAGS.SILENT (\\Deleted)")[-1].startswith(b"t OK")
+    assert answer(other, "UID EXPUNGE 2")[-1].startswith(b"t OK")
+    lines = _both(client, "FETCH 1:3 (UID BODY.PEEK[])", monkeypatch)
+    assert [line[:4] for line in lines if b" FETCH (" in line] == [b"* 1 ", b"* 3 "]
+    assert lines[-1].startswith(b"t NO [EXPUNGEISSUED]")
+    client.close()
+    other.close()
+
+
+def test_uidonly_sessions_keep_the_general_path(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 9586 §3.3: UIDFETCH responses, which only the general path writes."""
+    client = selected(server, before="e ENABLE UIDONLY\r\n")
+    lines = _both(client, "UID FETCH 1 (BODY.PEEK[])", monkeypatch, taken=False)
+    assert lines[0] == b"* 1 UIDFETCH (BODY[] {%d}" % len(BODIES[0])
+    client.close()
