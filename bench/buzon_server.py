@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 `BuzonPopulator` opens the data directory with the same settings the server will use
-(`buzon.server.app.open_store`), creates the user with cheap argon2 parameters and appends
+(`buzon.server.stores.open_store`), creates the user with cheap argon2 parameters and appends
 messages to INBOX in batches through `Mailbox.append`. It is closed before the server
 starts. `BuzonServer` then runs `python -m buzon.cli.main serve` as a subprocess, so client
 and server are separate processes as in real use, and stops it with SIGTERM.
@@ -26,7 +26,7 @@ from bench.corpus import BenchMessage
 from bench.dovecot import free_port, wait_for_port
 from buzon.auth import make_credentials
 from buzon.config import load_settings
-from buzon.server.app import argon2_parameters, open_store
+from buzon.server.stores import argon2_parameters, open_store
 from buzon.storage.api import INBOX, AppendRequest, Mailbox, Store
 
 USER = "bench"

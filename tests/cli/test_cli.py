@@ -50,6 +50,24 @@ def test_version() -> None:
     assert buzon("--version").stdout.strip() == f"buzon {__version__}"
 
 
+def test_commands_other_than_serve_leave_the_imap_service_unimported() -> None:
+    """An MTA runs `buzon deliver` for every message: importing the IMAP service (the
+    grammar, the session, TLS listeners) cost it about a second."""
+    heavy = {
+        "buzon.imap.grammar",
+        "buzon.imap.encoder",
+        "buzon.server.app",
+        "buzon.server.connection",
+        "buzon.server.listener",
+        "buzon.server.tls",
+    }
+    probe = f"import sys, buzon.cli.main; print(sorted(set(sys.modules).intersection({sorted(heavy)!r})))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_user_lifecycle(tmp_path: Path, config: Path) -> None:
     data = str(tmp_path / "d")
     common = ("--data-dir", data, "--config", str(config))

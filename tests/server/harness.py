@@ -13,9 +13,10 @@ from typing import TypeVar
 
 from buzon.auth import make_credentials
 from buzon.config import AuthSettings, LimitSettings, ServerSettings, Settings
-from buzon.server.app import argon2_parameters, build_context, open_store
+from buzon.server.app import build_context
 from buzon.server.context import ServerContext
 from buzon.server.listener import Endpoint, ImapServer
+from buzon.server.stores import argon2_parameters, open_store
 from buzon.storage.api import Store
 
 T = TypeVar("T")

@@ -24,7 +24,7 @@ from buzon.config import Settings
 from buzon.lmtp.address import Address, AddressError, parse_path_args
 from buzon.lmtp.delivery import Deliverer, Outcome, Target, Trace
 from buzon.lmtp.service import policy
-from buzon.server.app import open_store
+from buzon.server.stores import open_store
 from buzon.storage.api import StorageError
 
 EX_OK = 0

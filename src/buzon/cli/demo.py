@@ -8,7 +8,7 @@ import logging
 
 from buzon.auth import make_credentials
 from buzon.config import Settings
-from buzon.server.app import argon2_parameters
+from buzon.server.stores import argon2_parameters
 from buzon.storage.api import AlreadyExists, AppendRequest, Store
 
 log = logging.getLogger("buzon.demo")

@@ -11,24 +11,15 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from buzon import __version__
 from buzon.auth import InvalidPasswordError, make_credentials
 from buzon.cli import deliver, index_cmd, quota, transfer_cli
-from buzon.cli.demo import install_demo
-from buzon.cli.services import extra_services
 from buzon.config import ConfigError, Settings, load_settings
-from buzon.server.app import argon2_parameters, open_store, serve
-from buzon.server.listener import Bound
-from buzon.storage.api import StorageError, Store
-
-try:
-    import uvloop
-except ImportError:  # uvloop is optional (the "fast" extra)
-    uvloop = None  # type: ignore[assignment]
+from buzon.server.stores import argon2_parameters, open_store
+from buzon.storage.api import StorageError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -181,38 +172,6 @@ def _user(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_user_action(args, settings, secret))
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    prepare = None
-    if args.demo:
-
-        async def prepare_demo(store: Store) -> None:
-            await install_demo(store, settings)
-
-        prepare = prepare_demo
-
-    def ready(bound: list[Bound]) -> None:
-        if args.demo:
-            for b in bound:
-                kind = "imaps" if b.implicit_tls else "imap"
-                logging.getLogger("buzon").info(
-                    "demo: log in as user demo (password in the README) at %s://%s:%d",
-                    kind,
-                    b.host,
-                    b.port,
-                )
-
-    _run(serve(settings, prepare=prepare, ready=ready, services=extra_services))
-    return EXIT_OK
-
-
-def _run(coro: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when it is installed (ARCHITECTURE.md), else on asyncio's loop."""
-    if uvloop is None:
-        asyncio.run(coro)
-    else:
-        uvloop.run(coro)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -226,7 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "serve":
-            return _serve(args, settings)
+            # Imported only to serve: `buzon deliver`, which an MTA runs for every
+            # message, would otherwise pay for importing the whole IMAP service (~1 s).
+            from buzon.cli import serve_cmd  # noqa: PLC0415
+
+            serve_cmd.run(args, settings)
+            return EXIT_OK
         if args.command in transfer_cli.COMMANDS:
             return transfer_cli.run(args, settings)
         if args.command == "deliver":

@@ -20,7 +20,7 @@ from buzon.cli.transfer import (
     source_size,
 )
 from buzon.config import Settings
-from buzon.server.app import open_store
+from buzon.server.stores import open_store
 from buzon.storage.api import StorageError
 from buzon.storage.sqlite.store import SqliteStore
 

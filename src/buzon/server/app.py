@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from argon2 import Parameters, Type
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -18,9 +17,9 @@ from buzon.auth import Authenticator, FailureThrottle, tls_server_end_point
 from buzon.config import Settings
 from buzon.server.context import ServerContext
 from buzon.server.listener import Bound, Endpoint, ImapServer
+from buzon.server.stores import argon2_parameters, open_store
 from buzon.server.tls import load_or_create_tls
-from buzon.storage.api import DefaultMailbox, Store
-from buzon.storage.sqlite import SqliteStore
+from buzon.storage.api import Store
 
 log = logging.getLogger("buzon.server")
 
@@ -34,47 +33,6 @@ class Service(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-def argon2_parameters(settings: Settings) -> Parameters:
-    """The argon2id cost the configuration asks for."""
-    auth = settings.auth
-    return Parameters(
-        type=Type.ID,
-        version=19,
-        salt_len=16,
-        hash_len=32,
-        time_cost=auth.argon2_time_cost,
-        memory_cost=auth.argon2_memory_kib,
-        parallelism=auth.argon2_parallelism,
-    )
-
-
-def default_mailboxes(settings: Settings) -> list[DefaultMailbox]:
-    """The special-use mailboxes of a new account (RFC 6154 §2), named as configured."""
-    names = settings.mailboxes
-    return [
-        DefaultMailbox(names.drafts, frozenset({"\\Drafts"})),
-        DefaultMailbox(names.sent, frozenset({"\\Sent"})),
-        DefaultMailbox(names.templates, frozenset()),
-        DefaultMailbox(names.trash, frozenset({"\\Trash"})),
-        DefaultMailbox(names.junk, frozenset({"\\Junk"})),
-        DefaultMailbox(names.archive, frozenset({"\\Archive"})),
-    ]
-
-
-async def open_store(settings: Settings, *, watch: bool = False) -> Store:
-    """The embedded store in the data directory, created on first use.
-
-    With `watch` (the server), commits of other processes such as `buzon deliver` are
-    published on the store's change bus.
-    """
-    return await SqliteStore.open(
-        settings.server.data_dir,
-        default_mailboxes=default_mailboxes(settings),
-        synchronous_full=settings.storage.synchronous_full,
-        watch=watch,
-    )
 
 
 def build_context(settings: Settings, store: Store) -> ServerContext:
