@@ -203,3 +203,18 @@ def answer(client: LineClient, command: str) -> list[bytes]:
         lines.append(line)
         if line.startswith(b"t "):
             return lines
+
+
+def literals(client: LineClient, command: bytes) -> tuple[dict[int, bytes], bytes]:
+    """Send `command` tagged "t", whose responses each carry one literal at the end of
+    their first line (FETCH of a body section); each literal by sequence number, and the
+    tagged line."""
+    client.send(b"t " + command + b"\r\n")
+    out: dict[int, bytes] = {}
+    while True:
+        line = client.line()
+        if line.startswith(b"t "):
+            return out, line
+        head, _, size = line.rpartition(b" {")
+        out[int(head.split()[1])] = client.exactly(int(size.rstrip(b"}")))
+        assert client.line() == b")"

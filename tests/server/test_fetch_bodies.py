@@ -17,6 +17,7 @@ from buzon.storage.sqlite.mailbox import SqliteMailbox
 from tests.server.harness import (
     LineClient,
     ServerThread,
+    literals,
     selected,
     server_settings,
 )
@@ -137,26 +138,12 @@ def _login(srv: ServerThread) -> LineClient:
     return selected(srv, timeout=30)
 
 
-def _bodies(client: LineClient, command: bytes) -> tuple[dict[int, bytes], bytes]:
-    """The BODY[] of each response by sequence number, and the tagged line."""
-    client.send(b"t " + command + b"\r\n")
-    out: dict[int, bytes] = {}
-    while True:
-        line = client.line()
-        if line.startswith(b"t "):
-            return out, line
-        head, _, size = line.rpartition(b" {")
-        msn = int(head.split()[1])
-        out[msn] = client.exactly(int(size.rstrip(b"}")))
-        assert client.line() == b")"
-
-
 def test_fetch_of_many_bodies_is_exact(server: ServerThread) -> None:
     client = _login(server)
-    got, tagged = _bodies(client, b"FETCH 1:* (BODY.PEEK[])")
+    got, tagged = literals(client, b"FETCH 1:* (BODY.PEEK[])")
     assert tagged.startswith(b"t OK")
     assert got == {i + 1: _message(i) for i in range(30)}
-    got, tagged = _bodies(client, b"FETCH 2,9,4:6,30 (BODY.PEEK[])")
+    got, tagged = literals(client, b"FETCH 2,9,4:6,30 (BODY.PEEK[])")
     assert got == {n: _message(n - 1) for n in (2, 4, 5, 6, 9, 30)}
     client.close()
 
@@ -176,7 +163,7 @@ def test_expunged_between_the_queries(
     monkeypatch.setattr(SqliteMailbox, "read_messages", racing)
     monkeypatch.setattr(fetchbodies, "_BATCH_COUNT", 2)
     client = _login(server)
-    got, tagged = _bodies(client, b"FETCH 1:5 (BODY.PEEK[])")
+    got, tagged = literals(client, b"FETCH 1:5 (BODY.PEEK[])")
     assert sorted(got) == [1, 2, 4, 5]
     assert got[4] == _message(3)
     assert tagged.startswith(b"t NO [EXPUNGEISSUED]")
@@ -197,13 +184,13 @@ def test_whole_bodies_need_no_structure(
 
     monkeypatch.setattr(ParsedMessage, "loads", classmethod(counting))
     client = _login(server)
-    got, tagged = _bodies(client, b"FETCH 1:3 (BODY.PEEK[])")
+    got, tagged = literals(client, b"FETCH 1:3 (BODY.PEEK[])")
     assert tagged.startswith(b"t OK")
     assert got == {n: _message(n - 1) for n in (1, 2, 3)}
-    got, tagged = _bodies(client, b"FETCH 2 (BODY.PEEK[]<3.7>)")
+    got, tagged = literals(client, b"FETCH 2 (BODY.PEEK[]<3.7>)")
     assert got == {2: _message(1)[3:10]}
     assert calls == []
-    got, tagged = _bodies(client, b"FETCH 1 (BODY.PEEK[TEXT])")
+    got, tagged = literals(client, b"FETCH 1 (BODY.PEEK[TEXT])")
     assert got == {1: _message(0).split(b"\r\n\r\n", 1)[1]}
     assert calls
     client.close()

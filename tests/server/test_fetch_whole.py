@@ -29,6 +29,7 @@ from tests.server.harness import (
     LineClient,
     ServerThread,
     answer,
+    literals,
     selected,
     server_settings,
 )
@@ -119,19 +120,6 @@ def test_same_answers_as_the_general_path(
     client.close()
 
 
-def _bodies(client: LineClient, command: bytes) -> tuple[dict[int, bytes], bytes]:
-    """Each response's literal by sequence number, and the tagged line."""
-    client.send(b"t " + command + b"\r\n")
-    out: dict[int, bytes] = {}
-    while True:
-        line = client.line()
-        if line.startswith(b"t "):
-            return out, line
-        head, _, size = line.rpartition(b" {")
-        out[int(head.split()[1])] = client.exactly(int(size.rstrip(b"}")))
-        assert client.line() == b")"
-
-
 def _sent(i: int) -> bytes:
     """Message i as a literal carries it: NUL as 0x80 (RFC 9051 §4.3)."""
     return BODIES[i % len(BODIES)].replace(b"\x00", b"\x80")
@@ -139,10 +127,10 @@ def _sent(i: int) -> bytes:
 
 def test_bodies_are_exact(server: ServerThread) -> None:
     client = selected(server, timeout=30)
-    got, tagged = _bodies(client, b"FETCH 1:* (BODY.PEEK[])")
+    got, tagged = literals(client, b"FETCH 1:* (BODY.PEEK[])")
     assert tagged.startswith(b"t OK")
     assert got == {n: _sent(n - 1) for n in range(1, MESSAGES + 1)}
-    got, _ = _bodies(client, b"FETCH 3,4 (BODY.PEEK[]<10.20>)")
+    got, _ = literals(client, b"FETCH 3,4 (BODY.PEEK[]<10.20>)")
     assert got == {3: _sent(2)[10:30], 4: _sent(3)[10:30]}
     client.close()
 
@@ -154,7 +142,7 @@ def test_bodies_over_tls(server: ServerThread) -> None:
     client.send(f"l LOGIN alice {PASSWORD}\r\ns SELECT INBOX\r\n".encode())
     while not client.line().startswith(b"s OK"):
         pass
-    got, tagged = _bodies(client, b"UID FETCH 1:* (BODY.PEEK[])")
+    got, tagged = literals(client, b"UID FETCH 1:* (BODY.PEEK[])")
     assert tagged.startswith(b"t OK")
     assert got == {n: _sent(n - 1) for n in range(1, MESSAGES + 1)}
     client.close()
