@@ -12,6 +12,7 @@ and server are separate processes as in real use, and stops it with SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sqlite3
 import subprocess
@@ -89,14 +90,16 @@ class BuzonPopulator:
 class BuzonServer:
     """`buzon serve` on a free port as a subprocess; a context manager stops it."""
 
-    def __init__(self, data_dir: Path, config: Path) -> None:
+    def __init__(self, data_dir: Path, config: Path, *, src: Path | None = None) -> None:
         self.data_dir = data_dir
         self.config = config
+        self.src = src  # another tree's src/ to run instead of the installed package
         self.port = free_port()
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        log = open(self.data_dir.parent / "buzon.log", "ab")  # noqa: SIM115 - lives with the process
+    def start(self, log_name: str = "buzon.log") -> None:
+        log = open(self.data_dir.parent / log_name, "ab")  # noqa: SIM115 - lives with the process
+        env = None if self.src is None else {**os.environ, "PYTHONPATH": str(self.src)}
         self._proc = subprocess.Popen(
             [
                 sys.executable,
@@ -112,6 +115,7 @@ class BuzonServer:
                 "--imaps-port",
                 "0",
             ],
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -16,9 +16,7 @@ import asyncio
 import os
 import random
 import shutil
-import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,17 +24,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.buzon_server import PASSWORD, USER, BuzonPopulator
+from bench.buzon_server import PASSWORD, USER, BuzonPopulator, BuzonServer
 from bench.client import ImapClient
 from bench.corpus import message
-from bench.dovecot import DovecotServer, free_port, wait_for_port
+from bench.dovecot import DovecotServer
 
 
 @dataclass
 class Contender:
     name: str
     client: ImapClient
-    process: subprocess.Popen[bytes] | None = None
+    server: BuzonServer | None = None
     samples: list[float] = field(default_factory=list)
 
 
@@ -46,43 +44,6 @@ async def _fill(data_dir: Path, config: Path, count: int, seed: int) -> None:
     for first in range(0, count, 1000):
         await populator.append([message(seed, i) for i in range(first, min(count, first + 1000))])
     await populator.close()
-
-
-def _start_tree(
-    tree: Path, data_dir: Path, config: Path, log: Path
-) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "buzon.cli.main",
-                "serve",
-                "--data-dir",
-                str(data_dir),
-                "--config",
-                str(config),
-                "--imap-port",
-                str(port),
-                "--imaps-port",
-                "0",
-            ],
-            env={**os.environ, "PYTHONPATH": str(tree / "src")},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    wait_for_port(port, timeout=120.0)
-    return process, port
-
-
-def _wait_indexed(data_dir: Path) -> None:
-    db = sqlite3.connect(f"file:{data_dir / 'buzon.db'}?mode=ro", uri=True)
-    try:
-        while db.execute("SELECT count(*) FROM fts_pending").fetchone()[0]:
-            time.sleep(0.5)
-    finally:
-        db.close()
 
 
 def _client(port: int, user: str, command: bytes) -> ImapClient:
@@ -126,9 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         dovecot.index()
         contenders.append(Contender("dovecot", _client(dovecot.port, USER, command)))
         for n, tree in enumerate(args.trees):
-            process, port = _start_tree(tree, data_dir, config, root / f"buzon-{n}.log")
-            _wait_indexed(data_dir)
-            contenders.append(Contender(str(tree), _client(port, USER, command), process))
+            server = BuzonServer(data_dir, config, src=tree / "src")
+            server.start(f"buzon-{n}.log")
+            server.wait_indexed()
+            contenders.append(Contender(str(tree), _client(server.port, USER, command), server))
         for _ in range(args.rounds):
             for contender in contenders:
                 t0 = time.perf_counter()
@@ -144,9 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         for contender in contenders:
             contender.client.logout()
-            if contender.process is not None:
-                contender.process.terminate()
-                contender.process.wait(60)
+            if contender.server is not None:
+                contender.server.stop()
         dovecot.stop()
         shutil.rmtree(root, ignore_errors=True)
     return 0
