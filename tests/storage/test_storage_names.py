@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -167,3 +168,24 @@ def test_local_bus_delivers_per_account_and_cancels(caplog: pytest.LogCaptureFix
     assert got == [notice]
     bus.publish(MailboxListChanged("bob"))
     assert other == [MailboxListChanged("bob")]
+
+
+def test_local_bus_keeps_subscription_order_across_cancels() -> None:
+    bus = LocalBus()
+    order: list[int] = []
+
+    def recorder(i: int) -> Callable[[ChangeNotice], None]:
+        return lambda _: order.append(i)
+
+    subs = [bus.subscribe("alice", recorder(i)) for i in range(5)]
+    subs[2].cancel()
+    subs[0].cancel()
+    bus.publish(MailboxListChanged("alice"))
+    assert order == [1, 3, 4]
+    assert bus.subscriber_count("alice") == 3
+    again = bus.subscribe("alice", recorder(9))
+    bus.publish(MailboxListChanged("alice"))
+    assert order == [1, 3, 4, 1, 3, 4, 9]
+    for sub in (*subs, again):
+        sub.cancel()
+    assert bus.accounts() == frozenset()

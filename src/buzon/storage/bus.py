@@ -45,12 +45,14 @@ class LocalBus:
     """`ChangeBus` for one process; call `publish` on the event loop."""
 
     def __init__(self) -> None:
-        self._subs: dict[str, list[LocalSubscription]] = {}
+        # Per account, its subscriptions in order (a dict: one account may have thousands
+        # of sessions, each cancelled in O(1)).
+        self._subs: dict[str, dict[LocalSubscription, None]] = {}
         self._published: dict[str, int] = {}  # mailbox id -> last modseq published
 
     def subscribe(self, account: str, callback: Callback) -> LocalSubscription:
         sub = LocalSubscription(self, account, callback)
-        self._subs.setdefault(account, []).append(sub)
+        self._subs.setdefault(account, {})[sub] = None
         return sub
 
     def publish(self, notice: ChangeNotice) -> None:
@@ -81,11 +83,8 @@ class LocalBus:
 
     def _remove(self, account: str, sub: LocalSubscription) -> None:
         subs = self._subs.get(account)
-        if subs is None:
-            return
-        try:
-            subs.remove(sub)
-        except ValueError:
-            return
+        if subs is None or sub not in subs:
+            return  # cancelled before
+        del subs[sub]
         if not subs:
             del self._subs[account]
