@@ -61,7 +61,10 @@ def test_commands_other_than_serve_leave_the_imap_service_unimported() -> None:
         "buzon.server.listener",
         "buzon.server.tls",
     }
-    probe = f"import sys, buzon.cli.main; print(sorted(set(sys.modules).intersection({sorted(heavy)!r})))"
+    probe = (
+        "import sys, buzon.cli.main; "
+        f"print(sorted(set(sys.modules).intersection({sorted(heavy)!r})))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
