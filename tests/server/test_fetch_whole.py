@@ -12,7 +12,7 @@ read-only mailboxes, and messages another session expunged (RFC 2180 §4.1).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ try:
 except ImportError:  # the "fast" extra is not installed: asyncio's loop alone
     uvloop = None  # type: ignore[assignment]
 
-from buzon.server import fetchwhole
+from buzon.server import connection, fetchwhole
 from buzon.storage.api import AppendRequest
 from tests.server.harness import (
     PASSWORD,
@@ -196,4 +196,27 @@ def test_uidonly_sessions_keep_the_general_path(
     client = selected(server, before="e ENABLE UIDONLY\r\n")
     lines = _both(client, "UID FETCH 1 (BODY.PEEK[])", monkeypatch, taken=False)
     assert lines[0] == b"* 1 UIDFETCH (BODY[] {%d}" % len(BODIES[0])
+    client.close()
+
+
+def test_large_messages_go_out_in_slices(
+    server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message larger than a slice is written a slice at a time, waiting for each to
+    drain (asyncio's transport would copy it whole); the bytes are the same."""
+    monkeypatch.setattr(connection, "_SLICE", 4096)
+    largest: list[int] = []
+    original = connection.Connection._write_parts
+
+    def recording(self: connection.Connection, parts: Sequence[bytes | memoryview]) -> None:
+        largest.append(max((len(part) for part in parts), default=0))
+        original(self, parts)
+
+    monkeypatch.setattr(connection.Connection, "_write_parts", recording)
+    client = selected(server, timeout=30)
+    got, tagged = literals(client, b"FETCH 1:* (BODY.PEEK[])")
+    assert tagged.startswith(b"t OK")
+    assert got == {n: _sent(n - 1) for n in range(1, MESSAGES + 1)}
+    assert max(largest) <= 4096
+    assert len(largest) > len(BODIES[3]) // 4096  # the 1.6 MB message alone
     client.close()

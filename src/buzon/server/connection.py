@@ -72,6 +72,8 @@ _INFLATE_STEP = 256 * 1024
 _BATCH_BYTES = 64 * 1024
 # Responses carrying more literal data than this are written in chunks as they are encoded.
 _STREAM_ABOVE = 64 * 1024
+# Pieces of rendered responses (`send_parts`) larger than this are written in slices.
+_SLICE = 1024 * 1024
 
 
 class ConnectionClosed(Exception):
@@ -264,18 +266,47 @@ class Connection:
 
     async def send_parts(self, parts: Sequence[bytes]) -> None:
         """Write responses the caller rendered, in pieces as they are (a literal's data as
-        it was read: `server.fetchwhole`); one `writev` under uvloop, nothing copied."""
+        it was read: `server.fetchwhole`); one `writev` under uvloop, nothing copied.
+
+        A piece larger than `_SLICE` goes in slices, each waiting for the transport to
+        drain: asyncio's own transport copies what it cannot send at once, and a 50 MB
+        message must not be copied whole. Meanwhile `streaming` keeps progress lines from
+        being written inside the literal (progress.py)."""
         if not parts:
             return
         if self._closed:
             raise ConnectionClosed
         if self.ctx.settings.server.debug:
             trace.outbound_bytes(self.session, b"".join(parts))
+        if all(len(part) <= _SLICE for part in parts):
+            self._write_parts(parts)
+            await self._drained()
+            return
+        self.streaming = True
+        try:
+            pending: list[bytes | memoryview] = []
+            for part in parts:
+                if len(part) <= _SLICE:
+                    pending.append(part)
+                    continue
+                view = memoryview(part)
+                for start in range(0, len(part), _SLICE):
+                    pending.append(view[start : start + _SLICE])
+                    self._write_parts(pending)
+                    pending = []
+                    await self._drained()
+            self._write_parts(pending)
+        finally:
+            self.streaming = False
+        await self._drained()
+
+    def _write_parts(self, parts: Sequence[bytes | memoryview]) -> None:
+        if self._closed:
+            raise ConnectionClosed
         if self._deflate_output:
             assert self._deflate is not None
             parts = [self._deflate.compress(part) for part in parts]
         self.transport.writelines(parts)
-        await self._drained()
 
     def write_now(self, response: Response) -> bool:
         """Write a small response at once, without waiting for the transport's buffer to
