@@ -22,7 +22,7 @@ try:
 except ImportError:  # the "fast" extra is not installed: asyncio's loop alone
     uvloop = None  # type: ignore[assignment]
 
-from buzon.server import connection, fetchwhole
+from buzon.server import fetchwhole, output
 from buzon.storage.api import AppendRequest
 from tests.server.harness import (
     PASSWORD,
@@ -204,15 +204,15 @@ def test_large_messages_go_out_in_slices(
 ) -> None:
     """A message larger than a slice is written a slice at a time, waiting for each to
     drain (asyncio's transport would copy it whole); the bytes are the same."""
-    monkeypatch.setattr(connection, "_SLICE", 4096)
+    monkeypatch.setattr(output, "_SLICE", 4096)
     largest: list[int] = []
-    original = connection.Connection._write_parts
+    original = output.ResponseWriter._write_parts
 
-    def recording(self: connection.Connection, parts: Sequence[bytes | memoryview]) -> None:
+    def recording(self: output.ResponseWriter, parts: Sequence[bytes | memoryview]) -> None:
         largest.append(max((len(part) for part in parts), default=0))
         original(self, parts)
 
-    monkeypatch.setattr(connection.Connection, "_write_parts", recording)
+    monkeypatch.setattr(output.ResponseWriter, "_write_parts", recording)
     client = selected(server, timeout=30)
     got, tagged = literals(client, b"FETCH 1:* (BODY.PEEK[])")
     assert tagged.startswith(b"t OK")
