@@ -12,16 +12,33 @@ read-only mailboxes, and messages another session expunged (RFC 2180 §4.1).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 try:
     import uvloop
 except ImportError:  # the "fast" extra is not installed: asyncio's loop alone
     uvloop = None  # type: ignore[assignment]
 
+from buzon.imap.commands_values import BodySection, FetchAtt, FetchBody
+from buzon.imap.encoder import encode
+from buzon.imap.fetchlines import date_bytes, flag_list_bytes
+from buzon.imap.responses import (
+    FetchData,
+    FetchFlags,
+    FetchInternalDate,
+    FetchItem,
+    FetchModSeq,
+    FetchSection,
+    FetchSize,
+    FetchUid,
+)
+from buzon.imap.sections import apply_partial, response_name
 from buzon.server import fetchwhole, output
 from buzon.storage.api import AppendRequest
 from tests.server.harness import (
@@ -220,3 +237,63 @@ def test_large_messages_go_out_in_slices(
     assert max(largest) <= 4096
     assert len(largest) > len(BODIES[3]) // 4096  # the 1.6 MB message alone
     client.close()
+
+
+_LINE_ITEMS = [
+    FetchAtt.UID,
+    FetchAtt.FLAGS,
+    FetchAtt.MODSEQ,
+    FetchAtt.RFC822_SIZE,
+    FetchAtt.INTERNALDATE,
+]
+_WHEN = dt.datetime(2026, 11, 27, 23, 5, 9, tzinfo=dt.timezone(dt.timedelta(hours=-3)))
+
+
+@given(
+    before=st.lists(st.sampled_from(_LINE_ITEMS), max_size=3),
+    after=st.lists(st.sampled_from(_LINE_ITEMS), max_size=3),
+    rfc822=st.booleans(),
+    partial=st.none() | st.tuples(st.integers(0, 40), st.integers(1, 40)),
+    msn=st.integers(1, 2**32 - 1),
+    uid=st.integers(1, 2**32 - 1),
+    flags=st.frozensets(st.sampled_from(["\\Seen", "\\Flagged", "$Work"])),
+    modseq=st.integers(1, 2**63 - 1),
+    raw=st.binary(max_size=60),
+)
+def test_rendering_equals_the_general_encoder(
+    *,
+    before: list[FetchAtt],
+    after: list[FetchAtt],
+    rfc822: bool,
+    partial: tuple[int, int] | None,
+    msn: int,
+    uid: int,
+    flags: frozenset[str],
+    modseq: int,
+    raw: bytes,
+) -> None:
+    body: FetchBody | FetchAtt = (
+        FetchAtt.RFC822 if rfc822 else FetchBody(BodySection(), peek=True, partial=partial)
+    )
+    size = len(raw)
+
+    def general(item: FetchAtt) -> FetchItem:
+        match item:
+            case FetchAtt.UID:
+                return FetchUid(uid)
+            case FetchAtt.FLAGS:
+                return FetchFlags(tuple(sorted(flags)))
+            case FetchAtt.MODSEQ:
+                return FetchModSeq(modseq)
+            case FetchAtt.RFC822_SIZE:
+                return FetchSize(size)
+        return FetchInternalDate(_WHEN)
+
+    if isinstance(body, FetchBody):
+        section = FetchSection(response_name(body), apply_partial(raw, partial))
+    else:
+        section = FetchSection("RFC822", raw)
+    expected = encode(FetchData(msn, (*map(general, before), section, *map(general, after))))
+    lines = fetchwhole.WholeLines(before, body, after, utf8=False)
+    row = (msn, uid, flag_list_bytes(flags), modseq, size, date_bytes(_WHEN))
+    assert b"".join(lines.render(row, raw)) == expected
