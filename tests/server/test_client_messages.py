@@ -144,3 +144,21 @@ def test_imaplib_append_select_fetch(server: ServerThread) -> None:
         assert imap.store("1", "+FLAGS", "(\\Deleted)")[0] == "OK"
         assert imap.expunge() == ("OK", [b"1"])
         assert imap.close()[0] == "OK"
+
+
+def test_downloading_a_mailbox_as_an_offline_client_does(client: imapclient.IMAPClient) -> None:
+    """UID, FLAGS, RFC822.SIZE and BODY.PEEK[] of every message, as Thunderbird fetches
+    for offline use (`server/fetchwhole.py`); \\Seen stays as it was."""
+    bodies = [MESSAGE.replace(b"Report", b"Report %d" % i) for i in range(1, 6)]
+    for i, body in enumerate(bodies):
+        client.append("INBOX", body, flags=[b"\\Seen"] if i % 2 else [])
+    client.select_folder("INBOX")
+    data = client.fetch(client.search("ALL"), ["UID", "FLAGS", "RFC822.SIZE", "BODY.PEEK[]"])
+    assert sorted(data) == [1, 2, 3, 4, 5]
+    for uid, body in zip(range(1, 6), bodies, strict=True):
+        assert data[uid][b"BODY[]"] == body
+        assert data[uid][b"RFC822.SIZE"] == len(body)
+        assert (b"\\Seen" in data[uid][b"FLAGS"]) == (uid % 2 == 0)
+    partial = client.fetch([2], ["BODY.PEEK[]<0.20>"])
+    assert partial[2][b"BODY[]<0>"] == bodies[1][:20]
+    assert b"\\Seen" not in client.get_flags([1])[1]
