@@ -18,6 +18,8 @@ from buzon.imap.sections import (
     apply_partial,
     binary_bytes,
     binary_size,
+    header_section,
+    is_header_section,
     response_name,
     rfc822_section,
     section_bytes,
@@ -437,3 +439,58 @@ def test_sections_on_a_mismatched_model_never_raise(raw: bytes, junk: bytes) -> 
     for section in (sec(), sec((), H), sec((), HF, "subject"), sec((1,)), sec((2, 1), M)):
         assert isinstance(section_bytes(junk, msg, section), bytes)
     assert binary_bytes(junk, msg, (1,)) is None or isinstance(binary_bytes(junk, msg, (1,)), bytes)
+
+
+_HEADER_LINES = st.sampled_from(
+    [
+        b"Subject: hello\r\n",
+        b"From: a@example.org\r\n",
+        b"subject: lower case\r\n",
+        b"X-Long: folded\r\n continued\r\n",
+        b"To: b@example.org\n",
+        b"Received: by x\r\n\tfrom y\r\n",
+        b"not a header line\r\n",
+        b"Empty:\r\n",
+    ]
+)
+_MESSAGES = st.builds(
+    lambda lines, blank, body: b"".join(lines) + blank + body,
+    st.lists(_HEADER_LINES, max_size=6),
+    st.sampled_from([b"", b"\r\n", b"\n"]),
+    st.sampled_from([b"", b"body\r\n", b"x", b"\r\n", b"Subject: in the body\r\n"]),
+)
+_HEADER_SECTIONS = st.one_of(
+    st.just(BodySection(text=SectionText.HEADER)),
+    st.builds(
+        lambda text, fields: BodySection(text=text, fields=tuple(fields)),
+        st.sampled_from([SectionText.HEADER_FIELDS, SectionText.HEADER_FIELDS_NOT]),
+        st.lists(st.sampled_from(["Subject", "FROM", "x-long", "Received", "Nope"]), min_size=1),
+    ),
+)
+
+
+@settings(max_examples=500)
+@given(
+    raw=_MESSAGES,
+    section=_HEADER_SECTIONS,
+    partial=st.none() | st.tuples(st.integers(0, 30), st.integers(1, 30)),
+)
+def test_header_section_from_the_header_alone_equals_section_bytes(
+    raw: bytes, section: BodySection, partial: tuple[int, int] | None
+) -> None:
+    """What FETCH answers from a stored header (`Mailbox.read_headers`) is what the
+    message and its structure give."""
+    root = parse(raw).root
+    header = raw[root.header_start : root.body_start]
+    empty = root.body_start >= root.body_end
+    assert is_header_section(section)
+    assert header_section(header, empty, section, partial=partial) == section_bytes(
+        raw, parse(raw), section, partial=partial
+    )
+
+
+def test_only_the_message_own_header_sections_are_header_sections() -> None:
+    assert is_header_section(BodySection(text=SectionText.HEADER_FIELDS, fields=("To",)))
+    assert not is_header_section(BodySection(part=(2,), text=SectionText.HEADER))
+    assert not is_header_section(BodySection(text=SectionText.TEXT))
+    assert not is_header_section(BodySection())

@@ -264,6 +264,8 @@ def test_a_store_from_before_the_index_file_moves_its_index(tmp_path: Path) -> N
         conn.execute("DELETE FROM fts_pending")
         conn.execute("UPDATE schema_version SET version = 10")
         conn.execute("DROP TABLE fts_forget")
+        conn.execute("DROP TABLE msg_headers")  # migration 12
+        conn.execute("DROP TRIGGER contents_delete_headers")
     finally:
         conn.close()
     asyncio.run(_deliver_and_expunge(tmp_path))  # opens (migrates), appends 3 and 4, expunges 2

@@ -55,6 +55,8 @@ __all__ = [
     "apply_partial",
     "binary_bytes",
     "binary_size",
+    "header_section",
+    "is_header_section",
     "response_name",
     "rfc822_section",
     "section_bytes",
@@ -127,6 +129,32 @@ def section_bytes(
         # RFC 3501 §7.4.2: the blank line is included "except in the case of a message
         # which has no body and no blank line".
         selected = selected[:-2]
+    return apply_partial(selected, partial)
+
+
+HEADER_TEXTS = frozenset(
+    {SectionText.HEADER, SectionText.HEADER_FIELDS, SectionText.HEADER_FIELDS_NOT}
+)
+
+
+def is_header_section(section: BodySection) -> bool:
+    """HEADER, HEADER.FIELDS or HEADER.FIELDS.NOT of the message itself (no part number):
+    answered by `header_section` from the header alone."""
+    return not section.part and section.text in HEADER_TEXTS
+
+
+def header_section(
+    header: bytes, body_empty: bool, section: BodySection, *, partial: Partial | None = None
+) -> bytes:
+    """`section_bytes` for an `is_header_section` section, from the message's header
+    (blank line included) and whether its body is empty; the same octets, without the
+    message or its structure."""
+    if section.text is SectionText.HEADER:
+        return apply_partial(header, partial)
+    exclude = section.text is SectionText.HEADER_FIELDS_NOT
+    selected = select_header_fields(header, section.fields, exclude=exclude)
+    if body_empty and not _ends_with_blank_line(header):
+        selected = selected[:-2]  # RFC 3501 §7.4.2, as in `section_bytes`
     return apply_partial(selected, partial)
 
 

@@ -506,6 +506,13 @@ class Mailbox(Protocol):
         The caller bounds the batch: every message is in memory at once."""
         ...
 
+    async def read_headers(self, uids: Sequence[Uid]) -> dict[Uid, tuple[bytes, bool]]:
+        """Per existing message among `uids`, its header as stored (from its first byte
+        to its body, the blank line included) and whether the body after it is empty:
+        all that FETCH of header fields needs, kept apart so that neither the message
+        nor its MIME structure is read."""
+        ...
+
     async def envelopes(self, uids: Sequence[Uid]) -> dict[Uid, bytes | Envelope]:
         """Per existing message among `uids`, the bytes `keep_envelopes` kept for its
         content, else its Envelope (from the structure computed at delivery)."""

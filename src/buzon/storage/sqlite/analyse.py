@@ -32,12 +32,21 @@ class Analysis:
     structure: bytes  # ParsedMessage.dumps()
     fields: MessageFields
     preview: str
+    header: tuple[int, int]  # the message's header, blank line included (RFC 3501 HEADER)
+    body_empty: bool  # nothing after the header (RFC 3501 §7.4.2's blank-line rule)
 
 
 def analyse(data: bytes) -> Analysis:
     """Parse once; derive everything stored with a new content."""
     parsed = parse(data)
-    return Analysis(parsed.dumps(), compute(data, parsed), preview(data, parsed))
+    root = parsed.root
+    return Analysis(
+        parsed.dumps(),
+        compute(data, parsed),
+        preview(data, parsed),
+        (root.header_start, root.body_start),
+        root.body_start >= root.body_end,
+    )
 
 
 class Analyser:

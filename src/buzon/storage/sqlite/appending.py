@@ -49,6 +49,8 @@ class Prepared:
     internal_date: str
     fields: MessageFields  # search and sort fields (storage/fields.py)
     preview: str  # RFC 8970 (mime/preview.py)
+    header: bytes  # the header with its blank line, kept for FETCH of header fields
+    body_empty: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ def prepare(backend: Backend, messages: Sequence[AppendRequest]) -> list[Prepare
                 internal_date=txn.encode_date(date),
                 fields=found.fields,
                 preview=found.preview,
+                header=data[found.header[0] : found.header[1]],
+                body_empty=found.body_empty,
             )
         )
     # The files of the whole batch, their fsyncs in parallel (blobs.py).
@@ -152,6 +156,10 @@ def append_rows(
             assert cur.lastrowid is not None
             content_id = cur.lastrowid
             index.store(conn, content_id, p.fields)
+            conn.execute(
+                "INSERT INTO msg_headers (content_id, header, body_empty) VALUES (?, ?, ?)",
+                (content_id, p.header, int(p.body_empty)),
+            )
         own = objectid.own_key(p.fields.message_id, emailid)
         # Only a known content without Message-ID can have a key the preload missed.
         thread = threads.assign(

@@ -26,12 +26,12 @@ import contextlib
 import sqlite3
 from collections.abc import Mapping, Sequence
 
-from buzon.mime import Envelope, load_envelope
+from buzon.mime import Envelope, ParsedMessage, load_envelope
 from buzon.storage.api import StorageError, Uid
 from buzon.storage.sqlite import txn
 from buzon.storage.sqlite.context import Backend
 
-__all__ = ["envelopes", "keep_envelopes", "read_messages"]
+__all__ = ["envelopes", "keep_envelopes", "read_headers", "read_messages"]
 
 
 async def envelopes(
@@ -98,6 +98,42 @@ async def read_messages(backend: Backend, mailbox_id: int, uids: Sequence[Uid]) 
                 out[uid] = blobs.read(digest)
             except FileNotFoundError:
                 continue  # expunged and swept by another session after our snapshot
+        return out
+
+    return await backend.executor.read(job)
+
+
+async def read_headers(
+    backend: Backend, mailbox_id: int, uids: Sequence[Uid]
+) -> dict[Uid, tuple[bytes, bool]]:
+    """Each existing message's header (blank line included) and whether its body is empty,
+    from `msg_headers`; for a content stored before that table, from its bytes and
+    structure (absent: expunged)."""
+    blobs = backend.blobs
+
+    def job(conn: sqlite3.Connection) -> dict[Uid, tuple[bytes, bool]]:
+        txn.mailbox_by_id(conn, mailbox_id)
+        clause, params = txn.uid_clause("m.uid", uids)
+        rows = conn.execute(
+            "SELECT m.uid, h.header, h.body_empty, m.content_id FROM messages m"
+            " LEFT JOIN msg_headers h ON h.content_id = m.content_id"
+            f" WHERE m.mailbox_id = ? AND {clause}",
+            (mailbox_id, *params),
+        ).fetchall()
+        out: dict[Uid, tuple[bytes, bool]] = {}
+        for uid, header, body_empty, content_id in rows:
+            if header is not None:
+                out[uid] = (header, bool(body_empty))
+                continue
+            digest, inline, structure = conn.execute(
+                "SELECT sha256, inline, structure FROM contents WHERE id = ?", (content_id,)
+            ).fetchone()
+            try:
+                data = inline if inline is not None else blobs.read(digest)
+            except FileNotFoundError:
+                continue  # expunged and swept by another session after our snapshot
+            root = ParsedMessage.loads(structure).root
+            out[uid] = (data[root.header_start : root.body_start], root.body_start >= root.body_end)
         return out
 
     return await backend.executor.read(job)

@@ -347,6 +347,9 @@ class SqliteMailbox:
     async def read_messages(self, uids: Sequence[Uid]) -> dict[Uid, bytes]:
         return await envelopes.read_messages(self._b, self._id, uids)
 
+    async def read_headers(self, uids: Sequence[Uid]) -> dict[Uid, tuple[bytes, bool]]:
+        return await envelopes.read_headers(self._b, self._id, uids)
+
     async def envelopes(self, uids: Sequence[Uid]) -> dict[Uid, bytes | Envelope]:
         return await envelopes.envelopes(self._b, self._id, uids)
 

@@ -284,6 +284,21 @@ MIGRATIONS: list[str] = [
             VALUES (old.content_id, old.headers, old.body);
     END;
     """,
+    # 11 -> 12: the header of each new content, with its blank line, and whether a body
+    # follows, so that FETCH of header fields (a client's message list) reads neither the
+    # message file nor the MIME structure (`envelopes.read_headers`). Contents stored
+    # before have no row; their header is taken from the file.
+    """
+    CREATE TABLE msg_headers (
+        content_id INTEGER PRIMARY KEY,
+        header BLOB NOT NULL,
+        body_empty INTEGER NOT NULL
+    );
+
+    CREATE TRIGGER contents_delete_headers AFTER DELETE ON contents BEGIN
+        DELETE FROM msg_headers WHERE content_id = old.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
