@@ -43,6 +43,7 @@ from buzon.imap.sections import (
     apply_partial,
     binary_bytes,
     binary_size,
+    header_section,
     response_name,
     rfc822_section,
     section_bytes,
@@ -51,7 +52,7 @@ from buzon.imap.words import ResponseCode
 from buzon.mime import ParsedMessage
 from buzon.server import fetchbodies, fetchenvelope, fetchflags, fetchwhole, rev2, selection
 from buzon.server.cmd_select import resolve
-from buzon.server.fetchwhole import sets_seen, whole
+from buzon.server.fetchwhole import header_item, sets_seen, whole
 from buzon.server.outcome import Bad, No, Ok
 from buzon.storage.api import FlagOp, Mailbox, MessageMeta, MetaItem, ModSeq, Uid
 
@@ -147,14 +148,21 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
         meta_items.add(MetaItem.INTERNAL_DATE)
     if FetchAtt.RFC822_SIZE in items:
         meta_items.add(MetaItem.SIZE)
-    needs_structure = [item for item in items if item not in _META_ONLY and not whole(item)]
+    content = any(_needs_content(item) for item in items)
+    # A message list (header fields with flags and numbers): from the stored headers,
+    # neither the messages nor their structure read (issue: metadata without files).
+    headers_only = content and all(header_item(i) for i in items if _needs_content(i))
+    needs_structure = [
+        item
+        for item in items
+        if item not in _META_ONLY and not whole(item) and not (headers_only and header_item(item))
+    ]
     if needs_structure == [FetchAtt.ENVELOPE]:
         # Only the envelope: the storage skips building the MIME part tree.
         meta_items.add(MetaItem.ENVELOPE)
     elif needs_structure:
         meta_items.add(MetaItem.STRUCTURE)
-    content = any(_needs_content(item) for item in items)
-    if content:
+    if content and not headers_only:
         meta_items.add(MetaItem.SIZE)  # to read the bodies in batches of bounded size
     wanted = frozenset(meta_items)
     mark_seen = not view.read_only and any(sets_seen(item) for item in items)
@@ -176,8 +184,10 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
             for uid in chunk
             if uid in found and (cmd.changedsince is None or found[uid].modseq > cmd.changedsince)
         ]
+        heads = await sel.mailbox.read_headers(wanted_uids) if headers_only else {}
+        bodies = content and not headers_only
         contents = fetchbodies.Contents(
-            sel.mailbox, [(uid, found[uid].size or 0) for uid in wanted_uids] if content else []
+            sel.mailbox, [(uid, found[uid].size or 0) for uid in wanted_uids] if bodies else []
         )
         try:
             out: list[Response] = []
@@ -197,11 +207,12 @@ async def handle_fetch(conn: Connection, cmd: c.Fetch) -> Ok:
                     continue
                 if cmd.changedsince is not None and meta.modseq <= cmd.changedsince:
                     continue
-                raw = await contents.get(uid) if content else b""
-                if raw is None:
+                head = heads.get(uid)
+                raw = await contents.get(uid) if bodies else b""
+                if raw is None or (headers_only and head is None):
                     missing = True  # expunged between the two queries
                     continue
-                answer = _answer(conn, items, meta, raw, utf8=utf8)
+                answer = _answer(conn, items, meta, raw, head, utf8=utf8)
                 if uid in newly_seen and FetchAtt.FLAGS not in items:
                     # RFC 9051 §6.4.5: the implicitly set \Seen is reported.
                     answer.append(FetchFlags(tuple(sorted(view.shown_flags(uid, meta.flags)))))
@@ -257,8 +268,16 @@ async def _fill_previews(mailbox: Mailbox, metas: list[MessageMeta]) -> list[Mes
 
 
 def _answer(
-    conn: Connection, items: Sequence[Wanted], meta: MessageMeta, raw: bytes, *, utf8: bool
+    conn: Connection,
+    items: Sequence[Wanted],
+    meta: MessageMeta,
+    raw: bytes,
+    head: tuple[bytes, bool] | None,
+    *,
+    utf8: bool,
 ) -> list[FetchItem]:
+    """The items of one message; `head` (its stored header, `Mailbox.read_headers`)
+    stands in for `raw` and the structure when only header sections are asked."""
     sel = conn.selection
     assert sel is not None
     structure = meta.structure
@@ -301,12 +320,17 @@ def _answer(
                 )
             case FetchAtt.RFC822:
                 out.append(FetchSection("RFC822", raw))
+            case FetchAtt.RFC822_HEADER if head is not None:
+                out.append(FetchSection(item.value, header_section(*head, rfc822_section(item))))
             case FetchAtt.RFC822_HEADER | FetchAtt.RFC822_TEXT:
                 data = section_bytes(raw, _s(structure), rfc822_section(item))
                 out.append(FetchSection(item.value, data))
             case FetchBody(partial=partial) if whole(item):
                 # BODY[]: the message as stored, no structure needed (RFC 9051 §6.4.5).
                 data = apply_partial(raw, partial)
+                out.append(FetchSection(response_name(item, utf8=utf8), data))
+            case FetchBody(section=section, partial=partial) if head is not None:
+                data = header_section(*head, section, partial=partial)
                 out.append(FetchSection(response_name(item, utf8=utf8), data))
             case FetchBody(section=section, partial=partial):
                 data = section_bytes(raw, _s(structure), section, partial=partial)

@@ -19,11 +19,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from buzon.imap.commands_values import FetchAtt, FetchBinary, FetchBody
+from buzon.imap.commands_values import BodySection, FetchAtt, FetchBinary, FetchBody
 from buzon.imap.commands_values import FetchItem as Wanted
 from buzon.imap.encoder import literal_data
 from buzon.imap.fetchlines import LINE_ITEMS, Row, piece
-from buzon.imap.sections import apply_partial, response_name
+from buzon.imap.sections import (
+    apply_partial,
+    header_section,
+    is_header_section,
+    response_name,
+    rfc822_section,
+)
 from buzon.server import fetchbodies, rev2
 from buzon.server.fetchflags import Shown
 from buzon.storage.api import Uid
@@ -31,13 +37,14 @@ from buzon.storage.api import Uid
 if TYPE_CHECKING:
     from buzon.server.connection import Connection
 
-__all__ = ["WholeLines", "fetch_whole", "sets_seen", "whole", "whole_items"]
+__all__ = ["WholeLines", "fetch_whole", "header_item", "sets_seen", "whole", "whole_items"]
 
 # UIDs per storage query: the messages themselves are read in bounded batches
 # (`fetchbodies.Contents`).
 _CHUNK = 1000
 # Message bytes whose responses are written together.
 _HOLD_BYTES = 512 * 1024
+_WHOLE_OR_HEADER = frozenset({FetchAtt.RFC822, FetchAtt.RFC822_HEADER})
 
 
 def whole(item: Wanted) -> bool:
@@ -52,9 +59,17 @@ def sets_seen(item: Wanted) -> bool:
     return item in {FetchAtt.RFC822, FetchAtt.RFC822_TEXT}
 
 
+def header_item(item: Wanted) -> bool:
+    """RFC822.HEADER, or BODY[HEADER...] of the message itself: its stored header will do
+    (`Mailbox.read_headers`)."""
+    if isinstance(item, FetchBody):
+        return is_header_section(item.section)
+    return item is FetchAtt.RFC822_HEADER
+
+
 def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
-    """The rendering of a FETCH of one whole message with flags and numbers that leaves
-    \\Seen alone; None for any other FETCH."""
+    """The rendering of a FETCH of one whole message, or of its header, with flags and
+    numbers, that leaves \\Seen alone; None for any other FETCH."""
     # UIDONLY sessions get UIDFETCH responses: the general path knows how.
     sel = conn.selection
     if sel is None or "UIDONLY" in conn.session.enabled:
@@ -65,7 +80,7 @@ def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
     if len(others) != 1:
         return None
     body = items[others[0]]
-    if not (whole(body) or body is FetchAtt.RFC822):
+    if not (whole(body) or body in _WHOLE_OR_HEADER or header_item(body)):
         return None
     if sets_seen(body) and not sel.view.read_only:
         return None
@@ -76,7 +91,7 @@ def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
 class WholeLines:
     """The responses of one FETCH whose items are `before`, a whole message, `after`."""
 
-    __slots__ = ("_after", "_head", "_partial", "_tail", "wants_date")
+    __slots__ = ("_after", "_head", "_partial", "_tail", "section", "wants_date")
 
     def __init__(
         self,
@@ -86,13 +101,18 @@ class WholeLines:
         *,
         utf8: bool,
     ) -> None:
-        if isinstance(body, FetchBody) and whole(body):
-            name = response_name(body, utf8=utf8).encode("ascii")
+        # None: the whole message; else a header section (`header_item`).
+        self.section: BodySection | None = None
+        if isinstance(body, FetchBody) and (whole(body) or is_header_section(body.section)):
+            name = response_name(body, utf8=utf8).encode("utf-8")
             self._partial = body.partial
-        elif body is FetchAtt.RFC822:
-            name, self._partial = b"RFC822", None
+            self.section = None if whole(body) else body.section
+        elif body in _WHOLE_OR_HEADER:
+            name, self._partial = body.value.encode("ascii"), None
+            if body is FetchAtt.RFC822_HEADER:
+                self.section = rfc822_section(body)
         else:
-            raise ValueError(f"not a whole message: {body!r}")
+            raise ValueError(f"not a whole message or its header: {body!r}")
         heads = [piece(item) for item in before]
         tails = [piece(item) for item in after]
         # "* 12 FETCH (UID 7 BODY[] {123}\r\n" ... ")\r\n": the values of a Row by index.
@@ -104,9 +124,15 @@ class WholeLines:
         self._after = tuple(i for _, i in tails)
         self.wants_date = FetchAtt.INTERNALDATE in before or FetchAtt.INTERNALDATE in after
 
-    def render(self, row: Row, raw: bytes) -> tuple[bytes, bytes, bytes]:
-        """The response for `row` and its message `raw`: before, the literal's data, after."""
-        data = literal_data(apply_partial(raw, self._partial))
+    def render(self, row: Row, raw: bytes, body_empty: bool = False) -> tuple[bytes, bytes, bytes]:
+        """The response for `row` and its message `raw` (or its header, and whether its
+        body is empty): before, the literal's data, after."""
+        if self.section is None:
+            data = literal_data(apply_partial(raw, self._partial))
+        else:
+            data = literal_data(
+                header_section(raw, body_empty, self.section, partial=self._partial)
+            )
         fmt, picks = self._head
         head = fmt % (*[row[i] for i in picks], len(data))
         if not self._after:
@@ -123,15 +149,27 @@ async def fetch_whole(
     assert sel is not None
     shown = Shown(sel.view)
     missing = False
+    parts: list[bytes]
     for start in range(0, len(uids), _CHUNK):
         chunk = uids[start : start + _CHUNK]
         flag_rows = await sel.mailbox.flag_rows(chunk, size=True, internal_date=lines.wants_date)
         if len(flag_rows) < len(chunk):
             missing = True  # expunged by another session, not yet announced
         rows = shown.rows(flag_rows, changedsince)
+        if lines.section is not None:
+            heads = await sel.mailbox.read_headers([Uid(r[1]) for r in rows])
+            parts = []
+            for row in rows:
+                head = heads.get(Uid(row[1]))
+                if head is None:
+                    missing = True  # expunged between the two queries
+                    continue
+                parts.extend(lines.render(row, *head))
+            await conn.send_parts(parts)
+            continue
         contents = fetchbodies.Contents(sel.mailbox, [(Uid(r[1]), r[4] or 0) for r in rows])
         try:
-            parts: list[bytes] = []
+            parts = []
             held = 0
             for row in rows:
                 raw = await contents.get(Uid(row[1]))
