@@ -1,17 +1,20 @@
-"""FETCH of whole messages with flags and numbers: a client downloading mail.
+"""FETCH of a whole message, or of its header, with flags and numbers.
 
-`UID FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])` is how a client takes a mailbox offline.
-The general path (`cmd_fetch`) builds response objects for each message, runs them
-through the encoder and copies the message twice more on its way out (joining a
-response, joining a write): for 1,000 messages of 33 MB, about 60 µs a message on the
-event loop's thread, more than the kernel's own work. Here a response is a format
+`UID FETCH 1:* (UID RFC822.SIZE BODY.PEEK[])` is how a client takes a mailbox offline,
+and `UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From Subject ...)])`
+how it lists one. The general path (`cmd_fetch`) builds response objects for each
+message, runs them through the encoder and copies the message twice more on its way out
+(joining a response, joining a write): for 1,000 messages of 33 MB, about 60 µs a message
+on the event loop's thread, more than the kernel's own work. Here a response is a format
 string before the literal and one after it (the `imap.fetchlines` approach), and the
-message bytes go to the transport as they were read (`Connection.send_parts`: one
-`writev` under uvloop, no copy).
+message bytes go to the transport as they were read (`ResponseWriter.send_parts`: one
+`writev` under uvloop, no copy). A header section (`header_item`) comes from the header
+stored at delivery (`Mailbox.read_headers`): no message file, no MIME structure.
 
-Only a FETCH that leaves \\Seen alone takes this path: BODY.PEEK[] (partial or not), or
-BODY[] and RFC822 in a read-only mailbox (RFC 9051 §6.4.5). The answers are exactly
-those of the general path (tests/server/test_fetch_whole.py runs both).
+Only a FETCH that leaves \\Seen alone takes this path: BODY.PEEK[...] (partial or not),
+RFC822.HEADER, or BODY[...] and RFC822 in a read-only mailbox (RFC 9051 §6.4.5). The
+answers are exactly those of the general path (tests/server/test_fetch_whole.py and
+test_fetch_headers.py run both).
 """
 
 from __future__ import annotations
