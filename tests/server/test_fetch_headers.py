@@ -114,7 +114,7 @@ def test_messages_stored_before_headers_were_kept(
     server: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store from before migration 12 has no header rows: the files and structures
-    stand in, with the same answers."""
+    stand in, with the same answers, and the headers are kept for the next time."""
     client = selected(server, timeout=30)
     expected = {command: _general(client, command, monkeypatch) for command in COMMANDS}
     db = sqlite3.connect(server.settings.server.data_dir / DB_NAME)
@@ -123,6 +123,16 @@ def test_messages_stored_before_headers_were_kept(
     db.close()
     for command in COMMANDS:
         assert answer(client, command) == expected[command], command
+    # The first FETCH kept the headers it had to take from the files: no file since.
+    db = sqlite3.connect(server.settings.server.data_dir / DB_NAME)
+    try:
+        assert db.execute("SELECT count(*) FROM msg_headers").fetchone()[0] == len(BODIES)
+    finally:
+        db.close()
+    reads = _no_file_or_structure(monkeypatch)
+    for command in COMMANDS:
+        assert answer(client, command) == expected[command], command
+    assert reads == []
     client.close()
 
 

@@ -107,9 +107,11 @@ async def read_headers(
     backend: Backend, mailbox_id: int, uids: Sequence[Uid]
 ) -> dict[Uid, tuple[bytes, bool]]:
     """Each existing message's header (blank line included) and whether its body is empty,
-    from `msg_headers`; for a content stored before that table, from its bytes and
-    structure (absent: expunged)."""
+    from `msg_headers` (absent: expunged). A content stored before that table gets its
+    row now, from its bytes and structure: the first such FETCH reads the files, later
+    ones do not."""
     blobs = backend.blobs
+    found: list[tuple[int, bytes, int]] = []  # rows for msg_headers, made here
 
     def job(conn: sqlite3.Connection) -> dict[Uid, tuple[bytes, bool]]:
         txn.mailbox_by_id(conn, mailbox_id)
@@ -121,9 +123,9 @@ async def read_headers(
             (mailbox_id, *params),
         ).fetchall()
         out: dict[Uid, tuple[bytes, bool]] = {}
-        for uid, header, body_empty, content_id in rows:
-            if header is not None:
-                out[uid] = (header, bool(body_empty))
+        for uid, kept, body_empty, content_id in rows:
+            if kept is not None:
+                out[uid] = (kept, bool(body_empty))
                 continue
             digest, inline, structure = conn.execute(
                 "SELECT sha256, inline, structure FROM contents WHERE id = ?", (content_id,)
@@ -133,7 +135,22 @@ async def read_headers(
             except FileNotFoundError:
                 continue  # expunged and swept by another session after our snapshot
             root = ParsedMessage.loads(structure).root
-            out[uid] = (data[root.header_start : root.body_start], root.body_start >= root.body_end)
+            header = data[root.header_start : root.body_start]
+            empty = root.body_start >= root.body_end
+            out[uid] = (header, empty)
+            found.append((content_id, header, int(empty)))
         return out
 
-    return await backend.executor.read(job)
+    def keep(conn: sqlite3.Connection) -> None:
+        # OR IGNORE: the content may be gone, or kept by a concurrent FETCH, meanwhile.
+        conn.executemany(
+            "INSERT OR IGNORE INTO msg_headers (content_id, header, body_empty)"
+            " SELECT id, ?, ? FROM contents WHERE id = ?",
+            [(header, empty, content_id) for content_id, header, empty in found],
+        )
+
+    result = await backend.executor.read(job)
+    if found:
+        with contextlib.suppress(StorageError):  # a later FETCH keeps them
+            await backend.executor.write(keep)
+    return result
