@@ -7,18 +7,13 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.imap.fetchitems import Row, general_item
 
 from buzon.imap.commands_values import FetchAtt
 from buzon.imap.encoder import encode
 from buzon.imap.fetchlines import LINE_ITEMS, LineFormat, date_bytes, flag_list_bytes
 from buzon.imap.responses import (
     FetchData,
-    FetchFlags,
-    FetchInternalDate,
-    FetchItem,
-    FetchModSeq,
-    FetchSize,
-    FetchUid,
 )
 
 FLAG_WORDS = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "\\Recent", "$Label1"]
@@ -26,25 +21,6 @@ numbers = st.integers(1, 2**32 - 1)
 dates = st.datetimes(
     min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
 )
-
-
-Row = tuple[int, int, frozenset[str], int, int, dt.datetime]
-
-
-def _general(item: FetchAtt, row: Row) -> FetchItem:
-    _, uid, flags, modseq, size, date = row
-    match item:
-        case FetchAtt.UID:
-            return FetchUid(uid)
-        case FetchAtt.FLAGS:
-            return FetchFlags(tuple(sorted(flags)))
-        case FetchAtt.MODSEQ:
-            return FetchModSeq(modseq)
-        case FetchAtt.RFC822_SIZE:
-            return FetchSize(size)
-        case FetchAtt.INTERNALDATE:
-            return FetchInternalDate(date)
-    raise AssertionError(item)
 
 
 @given(
@@ -61,7 +37,7 @@ def test_lines_equal_the_general_encoder(
     rows: list[Row],
 ) -> None:
     expected = b"".join(
-        encode(FetchData(row[0], tuple(_general(i, row) for i in items))) for row in rows
+        encode(FetchData(row[0], tuple(general_item(i, row) for i in items))) for row in rows
     )
     rendered = LineFormat(items).render(
         (msn, uid, flag_list_bytes(fl), ms, size, date_bytes(d))

@@ -6,7 +6,7 @@ import asyncio
 import socket
 import ssl
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +17,7 @@ from buzon.server.app import build_context
 from buzon.server.context import ServerContext
 from buzon.server.listener import Endpoint, ImapServer
 from buzon.server.stores import argon2_parameters, open_store
-from buzon.storage.api import Store
+from buzon.storage.api import AppendRequest, Store
 
 T = TypeVar("T")
 
@@ -60,6 +60,18 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def append(
+        self, messages: Sequence[AppendRequest], user: str = "alice", mailbox: str = "INBOX"
+    ) -> None:
+        """Deliver `messages` to `user`'s `mailbox` through the storage API."""
+
+        async def deliver() -> None:
+            assert self.store is not None
+            target = await (await self.store.open_account(user)).open_mailbox(mailbox)
+            await target.append(messages)
+
+        self.call(deliver, timeout=120)
 
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
         """Run a coroutine on the server's loop and wait for its result."""

@@ -124,13 +124,7 @@ def _message(i: int) -> bytes:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     with ServerThread(server_settings(tmp_path / "data")) as srv:
-
-        async def fill() -> None:
-            assert srv.store is not None
-            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
-            await inbox.append([AppendRequest(_message(i)) for i in range(30)])
-
-        srv.call(fill)
+        srv.append([AppendRequest(_message(i)) for i in range(30)])
         yield srv
 
 

@@ -51,19 +51,10 @@ MESSAGES = len(BODIES) * 3  # each body three times: contents are shared
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     with ServerThread(server_settings(tmp_path / "data")) as srv:
-
-        async def fill() -> None:
-            assert srv.store is not None
-            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
-            flags = [frozenset(), frozenset({"\\Seen"}), frozenset({"$Work", "\\Flagged"})]
-            await inbox.append(
-                [
-                    AppendRequest(BODIES[i % len(BODIES)], flags[i % len(flags)])
-                    for i in range(MESSAGES)
-                ]
-            )
-
-        srv.call(fill)
+        flags = [frozenset(), frozenset({"\\Seen"}), frozenset({"$Work", "\\Flagged"})]
+        srv.append(
+            [AppendRequest(BODIES[i % len(BODIES)], flags[i % len(flags)]) for i in range(MESSAGES)]
+        )
         yield srv
 
 

@@ -31,27 +31,21 @@ MESSAGES = 40
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     data = tmp_path_factory.mktemp("fetchflags") / "data"
     with ServerThread(server_settings(Path(data))) as srv:
-
-        async def fill() -> None:
-            assert srv.store is not None
-            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
-            flag_sets = [
-                frozenset(),
-                frozenset({"\\Seen"}),
-                frozenset({"\\Seen", "\\Answered", "$Work"}),
-                frozenset({"\\Flagged", "$Label1", "Junk"}),
-                frozenset({"\\Deleted"}),
+        flag_sets = [
+            frozenset(),
+            frozenset({"\\Seen"}),
+            frozenset({"\\Seen", "\\Answered", "$Work"}),
+            frozenset({"\\Flagged", "$Label1", "Junk"}),
+            frozenset({"\\Deleted"}),
+        ]
+        srv.append(
+            [
+                AppendRequest(
+                    b"Subject: m%d\r\n\r\n%s\r\n" % (i, b"x" * i), flag_sets[i % len(flag_sets)]
+                )
+                for i in range(MESSAGES)
             ]
-            await inbox.append(
-                [
-                    AppendRequest(
-                        b"Subject: m%d\r\n\r\n%s\r\n" % (i, b"x" * i), flag_sets[i % len(flag_sets)]
-                    )
-                    for i in range(MESSAGES)
-                ]
-            )
-
-        srv.call(fill)
+        )
         yield srv
 
 

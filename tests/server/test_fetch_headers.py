@@ -45,13 +45,7 @@ COMMANDS = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerThread]:
     with ServerThread(server_settings(tmp_path / "data")) as srv:
-
-        async def fill() -> None:
-            assert srv.store is not None
-            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
-            await inbox.append([AppendRequest(body) for body in BODIES])
-
-        srv.call(fill)
+        srv.append([AppendRequest(body) for body in BODIES])
         yield srv
 
 

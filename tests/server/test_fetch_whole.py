@@ -30,17 +30,12 @@ from buzon.imap.encoder import encode
 from buzon.imap.fetchlines import date_bytes, flag_list_bytes
 from buzon.imap.responses import (
     FetchData,
-    FetchFlags,
-    FetchInternalDate,
-    FetchItem,
-    FetchModSeq,
     FetchSection,
-    FetchSize,
-    FetchUid,
 )
 from buzon.imap.sections import apply_partial, response_name
 from buzon.server import fetchwhole, output
 from buzon.storage.api import AppendRequest
+from tests.imap.fetchitems import general_item
 from tests.server.harness import (
     PASSWORD,
     LineClient,
@@ -72,18 +67,9 @@ if uvloop is not None:
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerThread]:
     factory: Callable[[], asyncio.AbstractEventLoop] = request.param
     with ServerThread(server_settings(tmp_path / "data"), loop_factory=factory) as srv:
-
-        async def fill() -> None:
-            assert srv.store is not None
-            inbox = await (await srv.store.open_account("alice")).open_mailbox("INBOX")
-            await inbox.append(
-                [
-                    AppendRequest(BODIES[i % len(BODIES)], FLAGS[i % len(FLAGS)])
-                    for i in range(MESSAGES)
-                ]
-            )
-
-        srv.call(fill)
+        srv.append(
+            [AppendRequest(BODIES[i % len(BODIES)], FLAGS[i % len(FLAGS)]) for i in range(MESSAGES)]
+        )
         yield srv
 
 
@@ -276,24 +262,13 @@ def test_rendering_equals_the_general_encoder(
         FetchAtt.RFC822 if rfc822 else FetchBody(BodySection(), peek=True, partial=partial)
     )
     size = len(raw)
-
-    def general(item: FetchAtt) -> FetchItem:
-        match item:
-            case FetchAtt.UID:
-                return FetchUid(uid)
-            case FetchAtt.FLAGS:
-                return FetchFlags(tuple(sorted(flags)))
-            case FetchAtt.MODSEQ:
-                return FetchModSeq(modseq)
-            case FetchAtt.RFC822_SIZE:
-                return FetchSize(size)
-        return FetchInternalDate(_WHEN)
-
+    row = (msn, uid, flags, modseq, size, _WHEN)
     if isinstance(body, FetchBody):
         section = FetchSection(response_name(body), apply_partial(raw, partial))
     else:
         section = FetchSection("RFC822", raw)
-    expected = encode(FetchData(msn, (*map(general, before), section, *map(general, after))))
+    items = [general_item(i, row) for i in before] + [section]
+    expected = encode(FetchData(msn, (*items, *(general_item(i, row) for i in after))))
     lines = fetchwhole.WholeLines(before, body, after, utf8=False)
-    row = (msn, uid, flag_list_bytes(flags), modseq, size, date_bytes(_WHEN))
-    assert b"".join(lines.render(row, raw)) == expected
+    rendered = (msn, uid, flag_list_bytes(flags), modseq, size, date_bytes(_WHEN))
+    assert b"".join(lines.render(rendered, raw)) == expected
