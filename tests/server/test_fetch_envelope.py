@@ -10,6 +10,7 @@ quoted string may be, quotes and backslashes, groups, absent headers.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +22,11 @@ from hypothesis import strategies as st
 from buzon.imap.commands_values import FetchAtt
 from buzon.imap.encoder import encode
 from buzon.imap.fetchlines import flag_list_bytes
-from buzon.imap.responses import FetchData, FetchFlags, FetchItem, FetchModSeq, FetchRaw, FetchUid
+from buzon.imap.responses import FetchData, FetchItem, FetchRaw
 from buzon.mime import Envelope
 from buzon.server import fetchenvelope
 from buzon.storage.api import AppendRequest, Uid
+from tests.imap.fetchitems import general_item
 from tests.server.harness import (
     LineClient,
     ServerThread,
@@ -33,6 +35,7 @@ from tests.server.harness import (
     server_settings,
 )
 
+_NO_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # not among the items sampled
 BODIES = [
     b"From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: plain\r\n"
     b"Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <1@example.org>\r\n\r\nx\r\n",
@@ -198,21 +201,14 @@ def test_expunged_elsewhere_not_yet_announced(
 def test_lines_equal_the_general_encoder(
     items: list[FetchAtt], rows: list[tuple[int, int, frozenset[str], int, bytes]]
 ) -> None:
-    def general(
-        item: FetchAtt, uid: int, flags: frozenset[str], modseq: int, env: bytes
-    ) -> FetchItem:
-        match item:
-            case FetchAtt.UID:
-                return FetchUid(uid)
-            case FetchAtt.FLAGS:
-                return FetchFlags(tuple(sorted(flags)))
-            case FetchAtt.MODSEQ:
-                return FetchModSeq(modseq)
-        return FetchRaw("ENVELOPE", env)
+    def general(item: FetchAtt, row: tuple[int, int, frozenset[str], int, bytes]) -> FetchItem:
+        msn, uid, flags, modseq, env = row
+        if item is FetchAtt.ENVELOPE:
+            return FetchRaw("ENVELOPE", env)
+        return general_item(item, (msn, uid, flags, modseq, 0, _NO_DATE))
 
     expected = b"".join(
-        encode(FetchData(msn, tuple(general(i, uid, fl, ms, env) for i in items)))
-        for msn, uid, fl, ms, env in rows
+        encode(FetchData(row[0], tuple(general(i, row) for i in items))) for row in rows
     )
     rendered = fetchenvelope.EnvelopeLines(items).render(
         [(msn, uid, flag_list_bytes(fl), ms, None, None, env) for msn, uid, fl, ms, env in rows]
