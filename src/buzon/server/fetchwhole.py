@@ -47,7 +47,6 @@ __all__ = ["WholeLines", "fetch_whole", "header_item", "sets_seen", "whole", "wh
 _CHUNK = 1000
 # Message bytes whose responses are written together.
 _HOLD_BYTES = 512 * 1024
-_WHOLE_OR_HEADER = frozenset({FetchAtt.RFC822, FetchAtt.RFC822_HEADER})
 
 
 def whole(item: Wanted) -> bool:
@@ -70,6 +69,11 @@ def header_item(item: Wanted) -> bool:
     return item is FetchAtt.RFC822_HEADER
 
 
+def _rendered(item: Wanted) -> bool:
+    """The whole message (BODY[], RFC822) or its header (`header_item`)."""
+    return whole(item) or item is FetchAtt.RFC822 or header_item(item)
+
+
 def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
     """The rendering of a FETCH of one whole message, or of its header, with flags and
     numbers, that leaves \\Seen alone; None for any other FETCH."""
@@ -83,7 +87,7 @@ def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
     if len(others) != 1:
         return None
     body = items[others[0]]
-    if not (whole(body) or body in _WHOLE_OR_HEADER or header_item(body)):
+    if not _rendered(body):
         return None
     if sets_seen(body) and not sel.view.read_only:
         return None
@@ -92,7 +96,8 @@ def whole_items(conn: Connection, items: Sequence[Wanted]) -> WholeLines | None:
 
 
 class WholeLines:
-    """The responses of one FETCH whose items are `before`, a whole message, `after`."""
+    """The responses of one FETCH whose items are `before`, a whole message or its header,
+    `after`."""
 
     __slots__ = ("_after", "_head", "_partial", "_tail", "section", "wants_date")
 
@@ -104,18 +109,18 @@ class WholeLines:
         *,
         utf8: bool,
     ) -> None:
-        # None: the whole message; else a header section (`header_item`).
-        self.section: BodySection | None = None
-        if isinstance(body, FetchBody) and (whole(body) or is_header_section(body.section)):
+        if not _rendered(body):
+            raise ValueError(f"not a whole message or its header: {body!r}")
+        # section: None for the whole message, else the header section to answer.
+        self.section: BodySection | None
+        if isinstance(body, FetchBody):
             name = response_name(body, utf8=utf8).encode("utf-8")
             self._partial = body.partial
             self.section = None if whole(body) else body.section
-        elif body in _WHOLE_OR_HEADER:
+        else:  # RFC822 or RFC822.HEADER
+            assert isinstance(body, FetchAtt)
             name, self._partial = body.value.encode("ascii"), None
-            if body is FetchAtt.RFC822_HEADER:
-                self.section = rfc822_section(body)
-        else:
-            raise ValueError(f"not a whole message or its header: {body!r}")
+            self.section = None if body is FetchAtt.RFC822 else rfc822_section(body)
         heads = [piece(item) for item in before]
         tails = [piece(item) for item in after]
         # "* 12 FETCH (UID 7 BODY[] {123}\r\n" ... ")\r\n": the values of a Row by index.
