@@ -390,12 +390,29 @@ class SqliteMailbox:
     async def append_prepared(self, prepared: list[appending.Prepared]) -> CopyResult:
         """The transaction of `append`, for messages `appending.prepare` has done."""
         self._writable()
+        result = await self._append_rows(prepared)
+        self._b.indexer.kick()
+        return result
+
+    async def _append_rows(
+        self,
+        prepared: list[appending.Prepared],
+        *,
+        wanted: list[int] | None = None,
+        uidnext: int = 0,
+        checkpoint: Checkpoint | None = None,
+    ) -> CopyResult:
+        """The write transaction of `append` and `import_messages`; the files of
+        `prepared` are forgotten if it fails, its changes published if it commits."""
         job = partial(
             appending.append_rows,
             backend=self._b,
             mailbox_id=self._id,
             user_id=self._user,
             prepared=prepared,
+            wanted=wanted,
+            uidnext=uidnext,
+            checkpoint=checkpoint,
         )
         try:
             written = await self._b.executor.write(job)
@@ -403,7 +420,6 @@ class SqliteMailbox:
             await appending.forget_files(self._b, prepared)
             raise
         self._publish(written.notices)
-        self._b.indexer.kick()
         return written.result
 
     async def import_messages(
@@ -453,26 +469,15 @@ class SqliteMailbox:
         )
         if previous is not None and not await previous:
             raise Temporary("an earlier import batch failed")
-        job = partial(
-            appending.append_rows,
-            backend=self._b,
-            mailbox_id=self._id,
-            user_id=self._user,
-            prepared=prepared,
+        # A bulk import leaves its texts in fts_pending (search stays exact): the FTS
+        # index costs more than the rest of a delivery, so the server's indexer builds
+        # it after the import (kicked by the change watcher, or at its next start).
+        return await self._append_rows(
+            prepared,
             wanted=None if uids is None else [int(u) for u in uids],
             uidnext=0 if uidnext is None else int(uidnext),
             checkpoint=checkpoint,
         )
-        try:
-            written = await self._b.executor.write(job)
-        except StorageError:
-            await appending.forget_files(self._b, prepared)
-            raise
-        self._publish(written.notices)
-        # A bulk import leaves its texts in fts_pending (search stays exact): the FTS
-        # index costs more than the rest of a delivery, so the server's indexer builds
-        # it after the import (kicked by the change watcher, or at its next start).
-        return written.result
 
     async def adopt_uidvalidity(self, uidvalidity: int) -> bool:
         """Only while UIDNEXT is 1: no UID was ever handed out, so nothing can be cached."""
