@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from buzon.mime import Envelope, ParsedMessage, load_envelope
 from buzon.storage.api import StorageError, Uid
 from buzon.storage.sqlite import txn
+from buzon.storage.sqlite.blobs import BlobStore
 from buzon.storage.sqlite.context import Backend
 
 __all__ = ["envelopes", "keep_envelopes", "read_headers", "read_messages"]
@@ -91,16 +92,23 @@ async def read_messages(backend: Backend, mailbox_id: int, uids: Sequence[Uid]) 
         ).fetchall()
         out: dict[Uid, bytes] = {}
         for uid, digest, inline in rows:
-            if inline is not None:
-                out[uid] = inline
-                continue
-            try:
-                out[uid] = blobs.read(digest)
-            except FileNotFoundError:
-                continue  # expunged and swept by another session after our snapshot
+            data = _stored(blobs, digest, inline)
+            if data is not None:
+                out[uid] = data
         return out
 
     return await backend.executor.read(job)
+
+
+def _stored(blobs: BlobStore, digest: bytes, inline: bytes | None) -> bytes | None:
+    """A content's bytes, kept in the database or in its file; None when the file is
+    gone (expunged and swept by another session after our snapshot)."""
+    if inline is not None:
+        return inline
+    try:
+        return blobs.read(digest)
+    except FileNotFoundError:
+        return None
 
 
 async def read_headers(
@@ -116,24 +124,24 @@ async def read_headers(
     def job(conn: sqlite3.Connection) -> dict[Uid, tuple[bytes, bool]]:
         txn.mailbox_by_id(conn, mailbox_id)
         clause, params = txn.uid_clause("m.uid", uids)
+        # The content's bytes and structure only where no header is kept.
         rows = conn.execute(
-            "SELECT m.uid, h.header, h.body_empty, m.content_id FROM messages m"
+            "SELECT m.uid, h.header, h.body_empty, m.content_id, c.sha256,"
+            " CASE WHEN h.header IS NULL THEN c.inline END,"
+            " CASE WHEN h.header IS NULL THEN c.structure END"
+            " FROM messages m JOIN contents c ON c.id = m.content_id"
             " LEFT JOIN msg_headers h ON h.content_id = m.content_id"
             f" WHERE m.mailbox_id = ? AND {clause}",
             (mailbox_id, *params),
         ).fetchall()
         out: dict[Uid, tuple[bytes, bool]] = {}
-        for uid, kept, body_empty, content_id in rows:
+        for uid, kept, body_empty, content_id, digest, inline, structure in rows:
             if kept is not None:
                 out[uid] = (kept, bool(body_empty))
                 continue
-            digest, inline, structure = conn.execute(
-                "SELECT sha256, inline, structure FROM contents WHERE id = ?", (content_id,)
-            ).fetchone()
-            try:
-                data = inline if inline is not None else blobs.read(digest)
-            except FileNotFoundError:
-                continue  # expunged and swept by another session after our snapshot
+            data = _stored(blobs, digest, inline)
+            if data is None:
+                continue
             root = ParsedMessage.loads(structure).root
             header = data[root.header_start : root.body_start]
             empty = root.body_start >= root.body_end
